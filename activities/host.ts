@@ -1,0 +1,16 @@
+// Activities served by a host worker on its own disks. Filesystem and FFI
+// activities are registered here; the central worker never runs them.
+import { statfs } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import type { ActivityDeps } from './deps';
+
+export interface HostDeps extends ActivityDeps { hostId: string }
+
+export function createHostActivities(deps: HostDeps) {
+  return {
+    async describeHost(input: { path?: string }): Promise<{ hostId: string; hostname: string; freeBytes?: number }> {
+      const info = input.path ? await statfs(input.path) : undefined;
+      return { hostId: deps.hostId, hostname: hostname(), freeBytes: info ? info.bavail * info.bsize : undefined };
+    },
+  };
+}

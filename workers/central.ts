@@ -1,0 +1,26 @@
+// Central worker: all workflows plus the Postgres and Vault activities.
+import { Worker } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import { CORE_TASK_QUEUE } from '../temporal-config/task-queues';
+import { workerTuning } from '../temporal-config/worker-tuning';
+import { buildDeps } from './deps';
+import { connectWorker } from './connection';
+
+export async function createCentralWorker(env: NodeJS.ProcessEnv = process.env) {
+  const deps = buildDeps(env);
+  const { connection, namespace } = await connectWorker(env);
+  const worker = await Worker.create({
+    connection, namespace, taskQueue: CORE_TASK_QUEUE,
+    workflowsPath: require.resolve('../workflows'),
+    activities: createActivities(deps),
+    ...workerTuning(env),
+  });
+  return { worker, async close() { await connection.close(); await deps.close(); } };
+}
+
+if (require.main === module) {
+  createCentralWorker().then(async ({ worker, close }) => {
+    await worker.run();
+    await close();
+  }).catch((error) => { console.error(error); process.exit(1); });
+}
