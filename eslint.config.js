@@ -6,7 +6,7 @@ const { builtinModules } = require('node:module');
 const nodeBuiltins = builtinModules.flatMap((name) => [name, `node:${name}`]);
 
 module.exports = tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'scripts/vault-server/**', '.data/**', '.data-test/**', '*.js'] },
+  { ignores: ['dist/**', 'node_modules/**', 'scripts/vault-server/**', '.data/**', '.data-test*/**', '*.js'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],

@@ -49,7 +49,7 @@ export function resolveVaultServer(env: NodeJS.ProcessEnv = process.env): string
   if (found) return found;
   mkdirSync(toolCacheDir(env), { recursive: true });
   const moduleDir = join(projectRoot(), 'scripts', 'vault-server');
-  console.log('[stack] building the Vault server (hashicorp/vault v1.21.4) from the Go module proxy (first run only, several minutes)...');
+  console.log('[stack] building the Vault server (hashicorp/vault v1.21.0) from the Go module proxy (first run only, several minutes)...');
   runGo(['build', '-v', '-mod=mod', '-o', cached, 'github.com/hashicorp/vault'], moduleDir, { GOFLAGS: '-buildvcs=false' });
   return cached;
 }

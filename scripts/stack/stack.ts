@@ -18,9 +18,20 @@ const DEFAULT_PORTS = {
   test: { pg: 54339, temporal: 7243, ui: 8243, vault: 8210, api: 3010 },
 };
 
+// STRATA_TEST_SLOT lets several test runs share one machine (ports + 100 per slot).
+export function testSlot(env: NodeJS.ProcessEnv = process.env): number {
+  return Number(env.STRATA_TEST_SLOT ?? '0');
+}
+
+export function testDataDir(env: NodeJS.ProcessEnv = process.env): string {
+  const slot = testSlot(env);
+  return join(projectRoot(), slot === 0 ? '.data-test' : `.data-test-${slot}`);
+}
+
 function portsFor(profile: StackProfile, env: NodeJS.ProcessEnv) {
   const defaults = DEFAULT_PORTS[profile];
-  const pick = (name: string, fallback: number) => Number(env[name] ?? fallback);
+  const shift = profile === 'test' ? testSlot(env) * 100 : 0;
+  const pick = (name: string, fallback: number) => Number(env[name] ?? fallback + shift);
   return {
     pg: pick('STRATA_PG_PORT', defaults.pg), temporal: pick('STRATA_TEMPORAL_PORT', defaults.temporal),
     ui: pick('STRATA_TEMPORAL_UI_PORT', defaults.ui), vault: pick('STRATA_VAULT_PORT', defaults.vault),
@@ -33,7 +44,7 @@ export interface Stack { env: Record<string, string>; dataDir: string; stop(): P
 
 export async function startStack(profile: StackProfile, base: NodeJS.ProcessEnv = process.env): Promise<Stack> {
   const ports = portsFor(profile, base);
-  const dataDir = base.STRATA_DATA_DIR ?? join(projectRoot(), profile === 'run' ? '.data' : '.data-test');
+  const dataDir = base.STRATA_DATA_DIR ?? (profile === 'run' ? join(projectRoot(), '.data') : testDataDir(base));
   if (profile === 'test') rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(join(dataDir, 'logs'), { recursive: true });
   const stops: (() => Promise<void>)[] = [];

@@ -1,12 +1,13 @@
 // Builds the HashiCorp Vault server from the Go module proxy: strata needs a real
 // Vault-API server, and OpenBao's server module is refused (403) by the proxy here.
-// The requirements mirror Vault v1.21.4's own go.mod so the build list is the same.
+// The requirements mirror Vault v1.21.0's own go.mod, so the build list is the one
+// Vault is released with (its in-tree sdk and api match the published sdk v0.20.0, api v1.22.0).
 module strata.local/vault-server
 
-go 1.25.3
+go 1.25.1
 
 require (
-	github.com/hashicorp/vault v1.21.4
+	github.com/hashicorp/vault v1.21.0
 	cloud.google.com/go/cloudsqlconn v1.4.3
 	cloud.google.com/go/monitoring v1.24.2
 	cloud.google.com/go/spanner v1.85.1
@@ -16,11 +17,11 @@ require (
 	github.com/Azure/azure-storage-blob-go v0.15.0
 	github.com/Azure/go-autorest/autorest v0.11.29
 	github.com/Azure/go-autorest/autorest/adal v0.9.24
-	github.com/ProtonMail/go-crypto v1.3.0
+	github.com/ProtonMail/go-crypto v1.2.0
 	github.com/ProtonMail/gopenpgp/v3 v3.2.1
 	github.com/SAP/go-hdb v1.10.1
 	github.com/Sectorbob/mlab-ns2 v0.0.0-20171030222938-d3aa0c295a8a
-	github.com/aerospike/aerospike-client-go/v8 v8.5.0
+	github.com/aerospike/aerospike-client-go/v5 v5.6.0
 	github.com/aliyun/alibaba-cloud-sdk-go v1.63.107
 	github.com/aliyun/aliyun-oss-go-sdk v0.0.0-20190307165228-86c17b95fcd5
 	github.com/apple/foundationdb/bindings/go v0.0.0-20190411004307-cd5c9d91fad2
@@ -36,7 +37,7 @@ require (
 	github.com/coreos/go-systemd v0.0.0-20191104093116-d3cd4ed1dbcf
 	github.com/denisenkom/go-mssqldb v0.12.3
 	github.com/docker/docker v28.4.0+incompatible
-	github.com/duosecurity/duo_api_golang v0.0.0-20250430191550-ac36954387e7
+	github.com/duosecurity/duo_api_golang v0.0.0-20190308151101-6c680f768e74
 	github.com/dustin/go-humanize v1.0.1
 	github.com/fatih/color v1.18.0
 	github.com/fatih/structs v1.1.0
@@ -54,7 +55,7 @@ require (
 	github.com/golang/protobuf v1.5.4
 	github.com/google/certificate-transparency-go v1.3.2
 	github.com/google/go-cmp v0.7.0
-	github.com/google/go-github/v83 v83.0.0
+	github.com/google/go-github v17.0.0+incompatible
 	github.com/google/go-metrics-stackdriver v0.2.0
 	github.com/hashicorp/cap v0.11.0
 	github.com/hashicorp/cap/ldap v0.0.0-20250911140431-44d01434c285
@@ -121,8 +122,8 @@ require (
 	github.com/hashicorp/vault-plugin-auth-gcp v0.22.0
 	github.com/hashicorp/vault-plugin-auth-jwt v0.25.0
 	github.com/hashicorp/vault-plugin-auth-kerberos v0.16.0
-	github.com/hashicorp/vault-plugin-auth-kubernetes v0.23.1
-	github.com/hashicorp/vault-plugin-auth-oci v0.20.1
+	github.com/hashicorp/vault-plugin-auth-kubernetes v0.23.0
+	github.com/hashicorp/vault-plugin-auth-oci v0.20.0
 	github.com/hashicorp/vault-plugin-database-couchbase v0.15.0
 	github.com/hashicorp/vault-plugin-database-elasticsearch v0.19.0
 	github.com/hashicorp/vault-plugin-database-mongodbatlas v0.16.0
@@ -139,11 +140,11 @@ require (
 	github.com/hashicorp/vault-plugin-secrets-mongodbatlas v0.16.0
 	github.com/hashicorp/vault-plugin-secrets-openldap v0.17.0
 	github.com/hashicorp/vault-plugin-secrets-terraform v0.13.0
-	github.com/hashicorp/vault-testing-stepwise v0.3.3
+	github.com/hashicorp/vault-testing-stepwise v0.3.2
 	github.com/hashicorp/vault/api v1.22.0
 	github.com/hashicorp/vault/api/auth/approle v0.1.0
 	github.com/hashicorp/vault/api/auth/userpass v0.1.0
-	github.com/hashicorp/vault/sdk v0.21.0
+	github.com/hashicorp/vault/sdk v0.20.0
 	github.com/hashicorp/vault/vault/hcp_link/proto v0.0.0-20230201201504-b741fa893d77
 	github.com/influxdata/influxdb1-client v0.0.0-20200827194710-b269163b24ab
 	github.com/jackc/pgx/v4 v4.18.3
@@ -191,19 +192,19 @@ require (
 	go.etcd.io/etcd/client/v3 v3.6.0
 	go.mongodb.org/atlas v0.38.0
 	go.mongodb.org/mongo-driver v1.17.4
-	go.opentelemetry.io/otel v1.40.0
-	go.opentelemetry.io/otel/sdk v1.40.0
-	go.opentelemetry.io/otel/trace v1.40.0
+	go.opentelemetry.io/otel v1.37.0
+	go.opentelemetry.io/otel/sdk v1.37.0
+	go.opentelemetry.io/otel/trace v1.37.0
 	go.uber.org/atomic v1.11.0
-	golang.org/x/crypto v0.46.0
-	golang.org/x/exp v0.0.0-20251023183803-a4bb9ffd2546
-	golang.org/x/net v0.47.0
+	golang.org/x/crypto v0.42.0
+	golang.org/x/exp v0.0.0-20251002181428-27f1f14c8bb9
+	golang.org/x/net v0.44.0
 	golang.org/x/oauth2 v0.31.0
-	golang.org/x/sync v0.19.0
-	golang.org/x/sys v0.40.0
-	golang.org/x/term v0.38.0
-	golang.org/x/text v0.32.0
-	golang.org/x/tools v0.39.0
+	golang.org/x/sync v0.17.0
+	golang.org/x/sys v0.36.0
+	golang.org/x/term v0.35.0
+	golang.org/x/text v0.29.0
+	golang.org/x/tools v0.37.0
 	google.golang.org/api v0.251.0
 	google.golang.org/grpc v1.75.1
 	google.golang.org/protobuf v1.36.9
@@ -216,17 +217,14 @@ require (
 	github.com/apparentlymart/go-textseg/v15 v15.0.0
 	github.com/containerd/errdefs v1.0.0
 	github.com/containerd/errdefs/pkg v0.3.0
-	github.com/gofrs/flock v0.10.0
 	github.com/grpc-ecosystem/grpc-gateway/v2 v2.27.1
 	github.com/klauspost/asmfmt v1.3.2
 	github.com/minio/asm2plan9s v0.0.0-20200509001527-cdd76441f9d8
 	github.com/minio/c2goasm v0.0.0-20190812172519-36a3d3bbc4f3
 	github.com/moby/go-archive v0.1.0
-	github.com/oracle/oci-go-sdk/v65 v65.101.1
-	github.com/wadey/gocovmerge v0.0.0-20160331181800-b5bfa59ec0ad
 	go.yaml.in/yaml/v2 v2.4.2
 	go.yaml.in/yaml/v3 v3.0.4
-	golang.org/x/telemetry v0.0.0-20251111182119-bc8e575c7b54
+	golang.org/x/telemetry v0.0.0-20250908211612-aef8a434d053
 	sigs.k8s.io/structured-merge-diff/v6 v6.3.0
 	cel.dev/expr v0.24.0
 	cloud.google.com/go v0.121.6
@@ -237,7 +235,7 @@ require (
 	cloud.google.com/go/kms v1.23.0
 	cloud.google.com/go/longrunning v0.6.7
 	dario.cat/mergo v1.0.2
-	filippo.io/edwards25519 v1.1.1
+	filippo.io/edwards25519 v1.1.0
 	github.com/99designs/go-keychain v0.0.0-20191008050251-8e49817e8af4
 	github.com/99designs/keyring v1.2.2
 	github.com/Azure/azure-pipeline-go v0.2.3
@@ -270,7 +268,7 @@ require (
 	github.com/Jeffail/gabs/v2 v2.1.0
 	github.com/Masterminds/goutils v1.1.1
 	github.com/Masterminds/semver v1.5.0
-	github.com/Masterminds/semver/v3 v3.4.0
+	github.com/Masterminds/semver/v3 v3.3.1
 	github.com/Masterminds/sprig/v3 v3.3.0
 	github.com/Microsoft/go-winio v0.6.2
 	github.com/Nvveen/Gotty v0.0.0-20120604004816-cd527374f1e5
@@ -308,7 +306,7 @@ require (
 	github.com/cespare/xxhash/v2 v2.3.0
 	github.com/circonus-labs/circonus-gometrics v2.3.1+incompatible
 	github.com/circonus-labs/circonusllhist v0.1.3
-	github.com/cloudflare/circl v1.6.3
+	github.com/cloudflare/circl v1.6.2-0.20250618153321-aa837fd1539d
 	github.com/cloudfoundry-community/go-cfclient v0.0.0-20220930021109-9c4e6c59ccf1
 	github.com/cncf/xds/go v0.0.0-20250501225837-2ac532fd4443
 	github.com/containerd/continuity v0.4.5
@@ -334,7 +332,7 @@ require (
 	github.com/docker/cli v27.4.1+incompatible
 	github.com/docker/go-connections v0.5.0
 	github.com/docker/go-units v0.5.0
-	github.com/dvsekhvalnov/jose2go v1.7.0
+	github.com/dvsekhvalnov/jose2go v1.6.0
 	github.com/emicklei/go-restful/v3 v3.12.2
 	github.com/emirpasic/gods v1.18.1
 	github.com/envoyproxy/go-control-plane/envoy v1.32.4
@@ -348,7 +346,7 @@ require (
 	github.com/go-asn1-ber/asn1-ber v1.5.8-0.20250403174932-29230038a667
 	github.com/go-git/gcfg v1.5.1-0.20230307220236-3a3c6141e376
 	github.com/go-git/go-billy/v5 v5.6.2
-	github.com/go-jose/go-jose/v4 v4.1.3
+	github.com/go-jose/go-jose/v4 v4.1.2
 	github.com/go-ldap/ldif v0.0.0-20250910174327-aa3bc3095c92
 	github.com/go-logr/logr v1.4.3
 	github.com/go-logr/stdr v1.2.2
@@ -374,7 +372,7 @@ require (
 	github.com/golang/snappy v1.0.0
 	github.com/google/flatbuffers v25.2.10+incompatible
 	github.com/google/gnostic-models v0.7.0
-	github.com/google/go-querystring v1.2.0
+	github.com/google/go-querystring v1.1.0
 	github.com/google/s2a-go v0.1.9
 	github.com/google/shlex v0.0.0-20191202100458-e7afc7fbc510
 	github.com/google/uuid v1.6.0
@@ -472,6 +470,7 @@ require (
 	github.com/opencontainers/image-spec v1.1.1
 	github.com/opencontainers/runc v1.2.6
 	github.com/opentracing/opentracing-go v1.2.1-0.20220228012449-10b1cf09e00b
+	github.com/oracle/oci-go-sdk/v59 v59.0.0
 	github.com/oracle/oci-go-sdk/v60 v60.0.0
 	github.com/packethost/packngo v0.1.1-0.20180711074735-b9cb5096f54c
 	github.com/petermattis/goid v0.0.0-20250721140440-ea1c0173183e
@@ -515,21 +514,21 @@ require (
 	github.com/xeipuuv/gojsonreference v0.0.0-20180127040603-bd5ef7bd5415
 	github.com/xeipuuv/gojsonschema v1.2.0
 	github.com/youmark/pkcs8 v0.0.0-20240726163527-a2c0da244d78
-	github.com/yuin/gopher-lua v1.1.1
+	github.com/yuin/gopher-lua v0.0.0-20210529063254-f4c35e4016d9
 	github.com/yusufpapurcu/wmi v1.2.4
 	github.com/zclconf/go-cty v1.15.0
 	github.com/zeebo/xxh3 v1.0.2
 	go.etcd.io/etcd/api/v3 v3.6.0
 	go.opencensus.io v0.24.0
-	go.opentelemetry.io/auto/sdk v1.2.1
+	go.opentelemetry.io/auto/sdk v1.1.0
 	go.opentelemetry.io/contrib/detectors/gcp v1.37.0
 	go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc v0.62.0
 	go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp v0.62.0
-	go.opentelemetry.io/otel/metric v1.40.0
-	go.opentelemetry.io/otel/sdk/metric v1.40.0
+	go.opentelemetry.io/otel/metric v1.37.0
+	go.opentelemetry.io/otel/sdk/metric v1.37.0
 	go.uber.org/multierr v1.11.0
 	go.uber.org/zap v1.27.0
-	golang.org/x/mod v0.30.0
+	golang.org/x/mod v0.28.0
 	golang.org/x/time v0.13.0
 	golang.org/x/xerrors v0.0.0-20240903120638-7835f813f4da
 	google.golang.org/genproto v0.0.0-20251002232023-7c0ddcbb5797

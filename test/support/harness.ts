@@ -13,9 +13,9 @@ import { createActivities } from '../../activities';
 import { createHostActivities } from '../../activities/host';
 import { CORE_TASK_QUEUE, hostTaskQueue } from '../../temporal-config/task-queues';
 import { buildApp } from '../../api/app';
-import { projectRoot } from '../../lib/paths';
+import { testDataDir } from '../../scripts/stack/stack';
 
-export const TEST_DATA_DIR = join(projectRoot(), '.data-test');
+export const TEST_DATA_DIR = testDataDir();
 let runtimeInstalled = false;
 
 export function loadStackEnv(): Record<string, string> {
