@@ -54,6 +54,10 @@ export function createTenantActivities({ pool, vault }: Pick<ActivityDeps, 'pool
       return { rewrapped };
     },
 
+    async lookupUserRole(input: { tenantId: string; userName: string }): Promise<string | null> {
+      return asApi(input.tenantId, async (client) => (await tenants.userRole(client, input.userName)) ?? null);
+    },
+
     async recordAudit(input: { tenantId: string; entry: AuditEntry }): Promise<void> {
       await asApi(input.tenantId, (client) => appendAudit(client, input.tenantId, input.entry));
     },

@@ -38,6 +38,11 @@ export async function ensureUser(client: PoolClient, tenantId: string, name: str
   return result.rows[0];
 }
 
+export async function userRole(client: PoolClient, name: string): Promise<string | undefined> {
+  const result = await client.query('SELECT role FROM app_user WHERE name = $1', [name]);
+  return result.rows[0]?.role;
+}
+
 export async function insertToken(client: PoolClient, token: { id: string; tenantId: string; userId: string; hash: Buffer; label: string; expiresAt?: string }): Promise<void> {
   await client.query(
     `INSERT INTO api_token (id, tenant_id, user_id, token_hash, label, expires_at) VALUES ($1, $2, $3, $4, $5, $6)

@@ -55,7 +55,7 @@ describe('npm start', () => {
       body: JSON.stringify({ code: 'persisted', name: 'Persisted Tenant' }),
     });
     expect(onboard.status).toBe(201);
-    const tenantToken = (await onboard.json()).adminToken.token as string;
+    const tenantToken = ((await onboard.json()) as { adminToken: { token: string } }).adminToken.token;
     expect(await stopWithCtrlC(first.child)).toBe(0);
     for (const port of [ports.api, ports.ui, ports.vault, ports.temporal]) expect(await refused(`http://127.0.0.1:${port}/`)).toBe(true);
 
@@ -64,7 +64,7 @@ describe('npm start', () => {
     expect(secondBanner).toContain('Install admin token: created earlier');
     const events = await fetch(`${api}/api/v1/audit/events`, { headers: { authorization: `Bearer ${tenantToken}` } });
     expect(events.status).toBe(200);
-    expect((await events.json()).events.map((e: { action: string }) => e.action)).toContain('tenant.onboarded');
+    expect(((await events.json()) as { events: { action: string }[] }).events.map((e: { action: string }) => e.action)).toContain('tenant.onboarded');
     const again = await fetch(`${api}/api/v1/tenants`, {
       method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ code: 'persisted', name: 'Persisted Tenant' }),
