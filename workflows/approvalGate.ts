@@ -46,9 +46,11 @@ export async function runApprovalGate(options: GateOptions): Promise<GateState> 
   const audit = (action: string, actor: string, details: Record<string, unknown>) =>
     db.recordAudit({ tenantId: options.tenantId, entry: { actor, action, target: options.subject, details: { reportHash: options.reportHash, ...details } } });
 
+  // Refused Updates are audited by the api that relays them (a validator cannot run
+  // activities); refused signals are audited here.
   const refuse = async (input: ApproveInput, reason: string, via: 'update' | 'signal') => {
     state.refusals.push({ approver: String(input?.approver ?? ''), reason, at: now().toISOString(), via });
-    await audit('approval.refused', String(input?.approver ?? 'unknown'), { reason, via });
+    if (via === 'signal') await audit('approval.refused', String(input?.approver ?? 'unknown'), { reason, via });
   };
 
   const accept = async (input: ApproveInput, via: 'update' | 'signal') => {

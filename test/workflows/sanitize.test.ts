@@ -1,0 +1,157 @@
+// sanitize against real services and a real Tier-2 directory: every category is
+// found, a dry run changes nothing, and destructive fixes need two approvers.
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { gateQuery } from '../../workflows/approvalGate.messages';
+import { resolveTemporalCli } from '../../scripts/stack/binaries';
+import { QUARANTINE_DIR } from '../../activities/sanitize-host';
+import { startHarness, type Harness } from '../support/harness';
+import { installAdminToken, issueTokenViaApi, onboardViaApi, type TestTenant } from '../support/tenants';
+import { buildTierFixture, type TierFixture } from '../support/tier-fixture';
+import { maybeRecordHistory } from '../support/histories';
+
+let harness: Harness;
+let tenant: TestTenant;
+const tokens: Record<string, string> = {};
+
+beforeAll(async () => {
+  harness = await startHarness();
+  tenant = await onboardViaApi(harness.app, await installAdminToken());
+  for (const [name, role] of [['olga', 'operator'], ['ann', 'approver'], ['bob', 'approver'], ['vic', 'viewer']]) {
+    tokens[name] = await issueTokenViaApi(harness.app, tenant, name, role);
+  }
+});
+afterAll(async () => harness.close());
+
+const call = (token: string, method: 'GET' | 'POST', url: string, payload?: object) =>
+  harness.app.inject({ method, url: `/api/v1${url}`, headers: { authorization: `Bearer ${token}` }, payload });
+
+async function startRun(fixture: TierFixture, options: object = {}) {
+  const response = await call(tokens.olga, 'POST', '/sanitize', { share: fixture.shareName, ...options });
+  expect(response.statusCode).toBe(202);
+  return response.json() as { id: string; workflowId: string };
+}
+
+async function waitForStatus(id: string, wanted: string[]) {
+  for (let i = 0; i < 240; i += 1) {
+    const run = (await call(tokens.olga, 'GET', `/sanitize/${id}`)).json();
+    if (wanted.includes(run.status)) return run;
+    await sleep(250);
+  }
+  throw new Error(`run ${id} never reached ${wanted.join('/')}`);
+}
+
+const tierStates = async (fixture: TierFixture) =>
+  (await harness.admin.query('SELECT name, state, last_outcome FROM tier_object WHERE share_name = $1 ORDER BY name', [fixture.shareName])).rows;
+
+describe('sanitize', () => {
+  it('finds all four categories in a dry run, changes nothing, and serves the hashed CSV report', async () => {
+    const fixture = await buildTierFixture(harness.admin, tenant.tenantId, harness.hostId);
+    const before = await tierStates(fixture);
+    const { id, workflowId } = await startRun(fixture, { dryRun: true });
+    const run = await waitForStatus(id, ['DRY_RUN', 'FAILED']);
+    expect(run.status).toBe('DRY_RUN');
+    expect(run.items.map((i: { category: string; proposedAction: string; targetUri: string }) => [i.category, i.proposedAction, i.targetUri])).toEqual([
+      ['BROKEN_REF', 'close_broken_ref', fixture.uris.broken],
+      ['MISSING', 'flag_missing', fixture.uris.missing],
+      ['ORPHAN', 'quarantine_orphan', fixture.uris.orphan],
+      ['STALE', 'unplan_stale', fixture.uris.stale],
+    ]);
+    expect(run.totals).toMatchObject({ ORPHAN: { items: 1, bytes: 300 }, MISSING: { items: 1, bytes: 100 } });
+    expect(await tierStates(fixture)).toEqual(before);
+    expect(existsSync(join(fixture.tier2Root, QUARANTINE_DIR))).toBe(false);
+    const csv = await call(tokens.vic, 'GET', `/sanitize/${id}/report.csv`);
+    expect(csv.statusCode).toBe(200);
+    expect(csv.body.split('\n')[0]).toBe('item_no,category,proposed_action,destructive,full_path,target_uri,size_bytes,tier_state');
+    expect(createHash('sha256').update(csv.rawPayload).digest('hex')).toBe(run.reportHash);
+    expect(csv.headers['x-report-hash']).toBe(run.reportHash);
+    await maybeRecordHistory('sanitize-dry-run', harness.temporal.workflow.getHandle(workflowId));
+  });
+
+  it('needs two distinct approvers, neither the requester, each with the current hash; then executes the report', async () => {
+    const fixture = await buildTierFixture(harness.admin, tenant.tenantId, harness.hostId);
+    const { id, workflowId } = await startRun(fixture);
+    const run = await waitForStatus(id, ['AWAITING_APPROVAL']);
+    const approve = (who: string, body: object) => call(tokens[who], 'POST', `/sanitize/${id}/approvals`, body);
+    const hash = run.reportHash as string;
+
+    expect((await approve('olga', { decision: 'approve', reportHash: hash })).statusCode).toBe(403);
+    expect((await approve('vic', { decision: 'approve', reportHash: hash })).statusCode).toBe(403);
+    const stale = await approve('ann', { decision: 'approve', reportHash: 'f'.repeat(64) });
+    expect(stale.statusCode).toBe(422);
+    expect(stale.json().detail).toMatch(/not the current report/);
+    const first = await approve('ann', { decision: 'approve', reportHash: hash });
+    expect(first.json()).toEqual({ status: 'PENDING', approvals: 1, required: 2 });
+    const twice = await approve('ann', { decision: 'approve', reportHash: hash });
+    expect(twice.statusCode).toBe(422);
+    expect(twice.json().detail).toMatch(/already approved/);
+    await sleep(500);
+    expect((await waitForStatus(id, ['AWAITING_APPROVAL'])).status).toBe('AWAITING_APPROVAL');
+    expect(existsSync(join(fixture.tier2Root, QUARANTINE_DIR))).toBe(false);
+
+    const second = await approve('bob', { decision: 'approve', reportHash: hash });
+    expect(second.json()).toEqual({ status: 'APPROVED', approvals: 2, required: 2 });
+    const done = await waitForStatus(id, ['COMPLETED', 'FAILED']);
+    expect(done.status).toBe('COMPLETED');
+    expect(done.items.every((i: { outcome: string }) => i.outcome === 'done')).toBe(true);
+    expect(existsSync(join(fixture.tier2Root, fixture.uris.orphan.slice(fixture.rootUri.length + 1)))).toBe(false);
+    expect(readdirSync(join(fixture.tier2Root, QUARANTINE_DIR, id), { recursive: true })).toEqual(expect.arrayContaining([expect.stringMatching(/orphan\.bin$/)]));
+    expect(await tierStates(fixture)).toEqual([
+      { name: 'gone.txt', state: 'DELETED', last_outcome: 'SOURCE_GONE' },
+      { name: 'm.txt', state: 'STUBBED', last_outcome: 'MISSING_ON_TIER2' },
+      { name: 'ok.txt', state: 'STUBBED', last_outcome: null },
+    ]);
+    const audit = await harness.admin.query(`SELECT action, actor FROM audit_log WHERE tenant_id = $1 AND target = $2 ORDER BY seq`, [tenant.tenantId, `sanitize/${id}`]);
+    expect(audit.rows).toEqual([
+      { action: 'approval.refused', actor: 'ann' }, { action: 'approval.granted', actor: 'ann' },
+      { action: 'approval.refused', actor: 'ann' }, { action: 'approval.granted', actor: 'bob' },
+    ]);
+    const action = await harness.admin.query(`SELECT a.status, array_agg(e.to_status ORDER BY e.id) AS events FROM action a JOIN action_event e ON e.action_id = a.id
+      WHERE a.subject = $1 GROUP BY a.status`, [id]);
+    expect(action.rows).toEqual([{ status: 'completed', events: ['in_progress', 'completed'] }]);
+    await maybeRecordHistory('sanitize-approved', harness.temporal.workflow.getHandle(workflowId));
+  });
+
+  it('ends REJECTED with nothing changed when an approver rejects', async () => {
+    const fixture = await buildTierFixture(harness.admin, tenant.tenantId, harness.hostId);
+    const before = await tierStates(fixture);
+    const { id } = await startRun(fixture);
+    const run = await waitForStatus(id, ['AWAITING_APPROVAL']);
+    const reject = await call(tokens.bob, 'POST', `/sanitize/${id}/approvals`, { decision: 'reject', reportHash: run.reportHash, reason: 'not now' });
+    expect(reject.json().status).toBe('REJECTED');
+    expect((await waitForStatus(id, ['REJECTED'])).items.every((i: { outcome: string | null }) => i.outcome === null)).toBe(true);
+    expect(await tierStates(fixture)).toEqual(before);
+    expect(existsSync(join(fixture.tier2Root, QUARANTINE_DIR))).toBe(false);
+  });
+
+  it('expires without quorum by the deadline', async () => {
+    const fixture = await buildTierFixture(harness.admin, tenant.tenantId, harness.hostId);
+    const { id } = await startRun(fixture, { approvalDeadlineHours: 3 / 3600 });
+    await waitForStatus(id, ['AWAITING_APPROVAL']);
+    const expired = await waitForStatus(id, ['EXPIRED']);
+    expect(expired.summary).toEqual({ outcome: 'EXPIRED' });
+    expect(existsSync(join(fixture.tier2Root, QUARANTINE_DIR))).toBe(false);
+  });
+
+  it('takes approvals as signals from the temporal CLI, recording invalid ones and ignoring them', async () => {
+    const fixture = await buildTierFixture(harness.admin, tenant.tenantId, harness.hostId);
+    const { id, workflowId } = await startRun(fixture);
+    const run = await waitForStatus(id, ['AWAITING_APPROVAL']);
+    const signal = (payload: object) => execFileSync(resolveTemporalCli(), ['workflow', 'signal', '--workflow-id', workflowId, '--name', 'approve',
+      '--input', JSON.stringify(payload), '--address', harness.env.TEMPORAL_ADDRESS, '--namespace', harness.env.TEMPORAL_NAMESPACE]);
+    signal({ approver: 'olga', role: 'approver', reportHash: run.reportHash });
+    signal({ approver: 'vic', role: 'approver', reportHash: run.reportHash });
+    signal({ approver: 'ann', role: 'approver', reportHash: run.reportHash });
+    const handle = harness.temporal.workflow.getHandle(workflowId);
+    for (let i = 0; i < 40 && (await handle.query(gateQuery)).approvals.length < 1; i += 1) await sleep(250);
+    const gate = await handle.query(gateQuery);
+    expect(gate.approvals.map((a) => a.approver)).toEqual(['ann']);
+    expect(gate.refusals.map((r) => [r.approver, r.via])).toEqual([['olga', 'signal'], ['vic', 'signal']]);
+    expect(gate.refusals[1].reason).toMatch(/does not hold role approver/);
+    signal({ approver: 'bob', role: 'approver', reportHash: run.reportHash });
+    expect((await waitForStatus(id, ['COMPLETED', 'FAILED'])).status).toBe('COMPLETED');
+  });
+});

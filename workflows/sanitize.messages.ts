@@ -1,0 +1,38 @@
+// Messages and input of the sanitize workflow, importable by the api. Approvals
+// use the shared gate's `approve` Update and signal (approvalGate.messages.ts).
+import { defineQuery } from '@temporalio/workflow';
+import type { GateState } from './approvalGate.messages';
+
+export interface SanitizeInput {
+  tenantId: string;
+  tenantCode: string;
+  shareName: string;
+  runId: string;
+  requestedBy: string;
+  dryRun?: boolean;
+  orphanAction?: 'quarantine' | 'delete';
+  maxDeletes?: number;
+  idleDays?: number;
+  approvalDeadlineMs?: number;
+  requiredApprovals?: number;
+}
+
+export type SanitizeOutcome = 'DRY_RUN' | 'REJECTED' | 'EXPIRED' | 'COMPLETED' | 'FAILED';
+
+export interface SanitizeStatus {
+  phase: string;
+  runId: string;
+  inventoried?: number;
+  reportHash?: string;
+  totals?: Record<string, { items: number; bytes: number }>;
+  destructiveItems?: number;
+  gate?: GateState;
+  executed?: { done: number; skipped: number };
+  outcome?: SanitizeOutcome;
+}
+
+export const statusQuery = defineQuery<SanitizeStatus>('status');
+
+export function sanitizeWorkflowId(tenantCode: string, shareName: string, runId: string): string {
+  return `sanitize/${tenantCode}/${encodeURIComponent(shareName)}/${runId}`;
+}

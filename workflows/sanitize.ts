@@ -1,0 +1,67 @@
+// sanitize: inventory Tier-2 on the share's host, reconcile in SQL into a hashed
+// report, stop there for a dry run, otherwise pass the two-person gate when
+// anything is destructive, then execute exactly the approved report.
+import { allHandlersFinished, condition, proxyActivities, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { HostActivities } from '../activities/host';
+import { dbWrite, hostFs } from '../temporal-config/activity-presets';
+import { hostTaskQueue } from '../temporal-config/task-queues';
+import { gateDecided, runApprovalGate } from './approvalGate';
+import { markPhase } from './phase';
+import { statusQuery, type SanitizeInput, type SanitizeOutcome, type SanitizeStatus } from './sanitize.messages';
+
+const db = proxyActivities<Activities>(dbWrite);
+const DEFAULT_DEADLINE_MS = 72 * 3600 * 1000;
+
+export async function sanitize(input: SanitizeInput): Promise<SanitizeStatus> {
+  const status: SanitizeStatus = { phase: 'starting', runId: input.runId };
+  setHandler(statusQuery, () => status);
+  const labels = { tenantCode: input.tenantCode, shareName: input.shareName };
+  const ref = { tenantId: input.tenantId, runId: input.runId };
+  const options = {
+    orphanAction: input.orphanAction ?? 'quarantine', idleDays: input.idleDays ?? 365,
+    dryRun: input.dryRun ?? false, maxDeletes: input.maxDeletes ?? 1000,
+  } as const;
+  await db.createSanitizeRun({ ...ref, shareName: input.shareName, requestedBy: input.requestedBy, workflowId: workflowInfo().workflowId, options });
+  const hostId = await db.hostOfShare({ tenantId: input.tenantId, shareName: input.shareName });
+  const host = proxyActivities<HostActivities>({ ...hostFs, taskQueue: hostTaskQueue(hostId) });
+
+  markPhase(status, 'inventory', labels);
+  status.inventoried = (await host.inventoryTier2({ ...ref, shareName: input.shareName })).objects;
+  markPhase(status, 'reconcile', labels);
+  await db.setSanitizeStatus({ ...ref, status: 'RECONCILING' });
+  // Workflow time is replay-safe: it is the time of the current workflow task.
+  const report = await db.reconcileSanitizeRun({ ...ref, shareName: input.shareName, options, nowUnix: Math.floor(new Date().getTime() / 1000) });
+  Object.assign(status, { reportHash: report.reportHash, totals: report.totals, destructiveItems: report.destructive });
+  if (options.dryRun) return finish(status, 'DRY_RUN', ref, labels);
+
+  if (report.destructive > 0) {
+    markPhase(status, 'awaiting-approval', labels);
+    await db.setSanitizeStatus({ ...ref, status: 'AWAITING_APPROVAL' });
+    const gate = await runApprovalGate({
+      tenantId: input.tenantId, requestedBy: input.requestedBy, reportHash: report.reportHash, subject: `sanitize/${input.runId}`,
+      required: input.requiredApprovals ?? 2, deadlineMs: input.approvalDeadlineMs ?? DEFAULT_DEADLINE_MS,
+    });
+    status.gate = gate;
+    if (!gateDecided(gate.status)) return finish(status, gate.status as SanitizeOutcome, ref, labels);
+  }
+
+  markPhase(status, 'execute', labels);
+  await db.setSanitizeStatus({ ...ref, status: 'EXECUTING' });
+  const action = { ...ref, actionId: uuid4(), shareName: input.shareName, requestedBy: input.requestedBy, workflowId: workflowInfo().workflowId };
+  await db.recordSanitizeAction({ ...action, status: 'in_progress' });
+  const files = await host.executeOrphanItems({ ...ref, shareName: input.shareName, actor: input.requestedBy, maxDeletes: options.maxDeletes });
+  const rows = await db.applySanitizeDatabaseFixes({ ...ref, actor: input.requestedBy });
+  status.executed = { done: files.done + rows.done, skipped: files.skipped + rows.skipped };
+  await db.recordSanitizeAction({ ...action, status: 'completed', details: status.executed });
+  return finish(status, 'COMPLETED', ref, labels);
+}
+
+async function finish(status: SanitizeStatus, outcome: SanitizeOutcome, ref: { tenantId: string; runId: string }, labels: { tenantCode: string; shareName: string }) {
+  status.outcome = outcome;
+  const summary = outcome === 'COMPLETED' ? { outcome, ...(await db.sanitizeOutcome(ref)) } : { outcome };
+  await db.setSanitizeStatus({ ...ref, status: outcome, summary });
+  markPhase(status, outcome.toLowerCase(), labels);
+  await condition(allHandlersFinished);
+  return status;
+}
