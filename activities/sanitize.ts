@@ -6,7 +6,7 @@ import type { PoolClient } from 'pg';
 import { withTenant } from '../db/tenant-tx';
 import { appendAudit } from '../db/queries/audit';
 import * as sanitize from '../db/queries/sanitize';
-import { applyDatabaseFix, DATABASE_ACTIONS, outcomeSummary } from '../db/queries/sanitize-items';
+import { applyDatabaseFix, DATABASE_ACTIONS, outcomeSummary, pendingRehydrates, settleRehydrates } from '../db/queries/sanitize-items';
 import type { ActivityDeps } from './deps';
 import { NotFoundError } from './errors';
 
@@ -73,6 +73,21 @@ export function createSanitizeActivities({ pool }: Pick<ActivityDeps, 'pool'>) {
         }
       }
       return { done, skipped };
+    },
+
+    async pendingSanitizeRehydrates(input: SanitizeRunRef & { limit: number }) {
+      return asSanitizer(input.tenantId, (client) => pendingRehydrates(client, input.runId, input.limit));
+    },
+
+    async settleSanitizeRehydrates(input: SanitizeRunRef & { itemNos: number[]; actor: string }): Promise<{ done: number; skipped: number }> {
+      return asSanitizer(input.tenantId, async (client) => {
+        const rows = await settleRehydrates(client, input.runId, input.itemNos);
+        for (const row of rows) {
+          await appendAudit(client, input.tenantId, { actor: input.actor, action: 'sanitize.rehydrate_stale', target: row.fullPath ?? '',
+            details: { runId: input.runId, itemNo: row.itemNo, outcome: row.outcome, reason: row.reason }, eventKey: `sanitize/${input.runId}/${row.itemNo}` });
+        }
+        return { done: rows.filter((r) => r.outcome === 'done').length, skipped: rows.filter((r) => r.outcome === 'skipped').length };
+      });
     },
 
     async sanitizeOutcome(input: SanitizeRunRef) {

@@ -1,13 +1,14 @@
 // sanitize: inventory Tier-2 on the share's host, reconcile in SQL into a hashed
 // report, stop there for a dry run, otherwise pass the two-person gate when
 // anything is destructive, then execute exactly the approved report.
-import { allHandlersFinished, condition, proxyActivities, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, executeChild, proxyActivities, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { HostActivities } from '../activities/host';
 import { dbWrite, hostFs } from '../temporal-config/activity-presets';
 import { hostTaskQueue } from '../temporal-config/task-queues';
 import { gateDecided, runApprovalGate } from './approvalGate';
 import { markPhase } from './phase';
+import { rehydrateWorkflowId, type RehydrateInput } from './rehydrate.messages';
 import { statusQuery, type SanitizeInput, type SanitizeOutcome, type SanitizeStatus } from './sanitize.messages';
 
 const db = proxyActivities<Activities>(dbWrite);
@@ -52,7 +53,8 @@ export async function sanitize(input: SanitizeInput): Promise<SanitizeStatus> {
   await db.recordSanitizeAction({ ...action, status: 'in_progress' });
   const files = await host.executeOrphanItems({ ...ref, shareName: input.shareName, actor: input.requestedBy, maxDeletes: options.maxDeletes });
   const rows = await db.applySanitizeDatabaseFixes({ ...ref, actor: input.requestedBy });
-  status.executed = { done: files.done + rows.done, skipped: files.skipped + rows.skipped };
+  const warm = await rehydrateStale(input);
+  status.executed = { done: files.done + rows.done + warm.done, skipped: files.skipped + rows.skipped + warm.skipped };
   await db.recordSanitizeAction({ ...action, status: 'completed', details: status.executed });
   return finish(status, 'COMPLETED', ref, labels);
 }
@@ -64,4 +66,24 @@ async function finish(status: SanitizeStatus, outcome: SanitizeOutcome, ref: { t
   markPhase(status, outcome.toLowerCase(), labels);
   await condition(allHandlersFinished);
   return status;
+}
+
+// Stubbed files that were re-warmed come back through the rehydrate workflow, in
+// batches of paths small enough to pass as a child's input.
+async function rehydrateStale(input: SanitizeInput): Promise<{ done: number; skipped: number }> {
+  const ref = { tenantId: input.tenantId, runId: input.runId };
+  const total = { done: 0, skipped: 0 };
+  for (;;) {
+    const batch = await db.pendingSanitizeRehydrates({ ...ref, limit: 500 });
+    if (batch.itemNos.length === 0) return total;
+    const actionId = uuid4();
+    const child: RehydrateInput = {
+      tenantId: input.tenantId, tenantCode: input.tenantCode, actionId, requestedBy: input.requestedBy,
+      selection: { paths: batch.paths, shareName: input.shareName },
+    };
+    await executeChild('rehydrate', { workflowId: rehydrateWorkflowId(input.tenantCode, actionId), args: [child] });
+    const settled = await db.settleSanitizeRehydrates({ ...ref, itemNos: batch.itemNos, actor: input.requestedBy });
+    total.done += settled.done;
+    total.skipped += settled.skipped;
+  }
 }

@@ -75,3 +75,23 @@ export async function outcomeSummary(client: PoolClient, runId: string): Promise
        FROM sanitize_item WHERE run_id = $1 GROUP BY proposed_action ORDER BY proposed_action`, [runId]);
   return Object.fromEntries(result.rows.map((r) => [r.action, { done: r.done, skipped: r.skipped, pending: r.pending }]));
 }
+
+export async function pendingRehydrates(client: PoolClient, runId: string, limit: number): Promise<{ itemNos: number[]; paths: string[] }> {
+  const result = await client.query(
+    `SELECT item_no, full_path FROM sanitize_item
+      WHERE run_id = $1 AND proposed_action = 'rehydrate_stale' AND outcome IS NULL ORDER BY item_no LIMIT $2`, [runId, limit]);
+  return { itemNos: result.rows.map((r) => r.item_no), paths: result.rows.map((r) => r.full_path) };
+}
+
+export async function settleRehydrates(client: PoolClient, runId: string, itemNos: number[]): Promise<ItemOutcome[]> {
+  const result = await client.query(
+    `UPDATE sanitize_item s
+        SET outcome = CASE WHEN t.state = 'REHYDRATED' THEN 'done' ELSE 'skipped' END,
+            outcome_reason = CASE WHEN t.state = 'REHYDRATED' THEN NULL ELSE 'not rehydrated: tier object is ' || coalesce(t.state, 'gone') END,
+            executed_at = now()
+       FROM sanitize_item i LEFT JOIN tier_object t ON t.id = i.tier_object_id
+      WHERE s.run_id = $1 AND s.item_no = ANY($2) AND s.outcome IS NULL AND i.run_id = s.run_id AND i.item_no = s.item_no
+     RETURNING s.item_no AS "itemNo", s.outcome, s.outcome_reason AS reason, s.full_path AS "fullPath", s.target_uri AS "targetUri", s.proposed_action AS action`,
+    [runId, itemNos]);
+  return result.rows;
+}

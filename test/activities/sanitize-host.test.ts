@@ -1,0 +1,55 @@
+// Sanitize's host activities after a crash: an orphan already moved to quarantine
+// before the worker died is recorded once and never moved again; a resumed
+// inventory picks up after its last checkpoint without duplicate rows.
+import { existsSync, readdirSync, renameSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createSanitizeHostActivities, QUARANTINE_DIR } from '../../activities/sanitize-host';
+import { createSanitizeActivities } from '../../activities/sanitize';
+import { startHarness, type Harness } from '../support/harness';
+import { installAdminToken, onboardViaApi, type TestTenant } from '../support/tenants';
+import { buildTierFixture, type TierFixture } from '../support/tier-fixture';
+
+let harness: Harness;
+let tenant: TestTenant;
+let fixture: TierFixture;
+const runId = '6f1c3a52-8d7e-4b0a-9c1d-2e3f4a5b6c7d';
+
+beforeAll(async () => {
+  harness = await startHarness();
+  tenant = await onboardViaApi(harness.app, await installAdminToken());
+});
+afterAll(async () => harness.close());
+
+const host = () => createSanitizeHostActivities({ pool: harness.pool });
+const central = () => createSanitizeActivities({ pool: harness.pool });
+const options = { orphanAction: 'quarantine' as const, idleDays: 365, dryRun: false, maxDeletes: 10 };
+
+describe('sanitize host activities after a crash', () => {
+  it('resumes an inventory from its heartbeat and records each object once', async () => {
+    fixture = await buildTierFixture(harness.admin, tenant.tenantId, harness.hostId);
+    await central().createSanitizeRun({ tenantId: tenant.tenantId, runId, shareName: fixture.shareName, requestedBy: 'olga', workflowId: 'test', options });
+    const resumed = new MockActivityEnvironment({ heartbeatDetails: { lastKey: fixture.uris.healthy.slice(fixture.rootUri.length + 1), objects: 2, bytes: 0 } });
+    await resumed.run(host().inventoryTier2, { tenantId: tenant.tenantId, shareName: fixture.shareName, runId });
+    const first = await harness.admin.query('SELECT target_uri FROM tier2_inventory WHERE share_name = $1 ORDER BY target_uri', [fixture.shareName]);
+    expect(first.rows.map((r) => r.target_uri)).toEqual([fixture.uris.orphan, fixture.uris.stale]);
+    await new MockActivityEnvironment().run(host().inventoryTier2, { tenantId: tenant.tenantId, shareName: fixture.shareName, runId });
+    const full = await harness.admin.query('SELECT count(*)::int AS n, count(DISTINCT target_uri)::int AS d FROM tier2_inventory WHERE share_name = $1', [fixture.shareName]);
+    expect(full.rows[0]).toEqual({ n: 4, d: 4 });
+  });
+
+  it('completes a quarantine that happened just before the worker died, once', async () => {
+    await central().reconcileSanitizeRun({ tenantId: tenant.tenantId, runId, shareName: fixture.shareName, options, nowUnix: Math.floor(Date.now() / 1000) });
+    const key = fixture.uris.orphan.slice(fixture.rootUri.length + 1);
+    const quarantined = join(fixture.tier2Root, QUARANTINE_DIR, runId, key);
+    mkdirSync(dirname(quarantined), { recursive: true });
+    renameSync(join(fixture.tier2Root, key), quarantined);
+    const input = { tenantId: tenant.tenantId, shareName: fixture.shareName, runId, actor: 'olga', maxDeletes: 10 };
+    expect(await new MockActivityEnvironment().run(host().executeOrphanItems, input)).toEqual({ done: 1, skipped: 0 });
+    expect(await new MockActivityEnvironment().run(host().executeOrphanItems, input)).toEqual({ done: 0, skipped: 0 });
+    expect(existsSync(quarantined)).toBe(true);
+    expect(readdirSync(join(fixture.tier2Root, QUARANTINE_DIR, runId), { recursive: true }).filter((p) => String(p).endsWith('orphan.bin'))).toHaveLength(1);
+    const audit = await harness.admin.query(`SELECT count(*)::int AS n FROM audit_log WHERE tenant_id = $1 AND action = 'sanitize.quarantine_orphan'`, [tenant.tenantId]);
+    expect(audit.rows[0].n).toBe(1);
+  });
+});
