@@ -15,4 +15,6 @@ module.exports = {
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testTimeout: 120000,
   maxWorkers: 1,
+  // Tests that spawn worker processes kill them; this only guards CI against a leaked one.
+  forceExit: true,
 };

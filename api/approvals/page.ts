@@ -29,7 +29,7 @@ async function api(path, options = {}) {
   return body;
 }
 function cell(row, text) { const td = document.createElement('td'); td.textContent = text == null ? '' : String(text); row.appendChild(td); return td; }
-async function loadRuns() {
+async function loadRuns(announceEmpty = true) {
   const { runs } = await api('/sanitize?status=AWAITING_APPROVAL');
   $('runs').replaceChildren(...runs.map((run) => {
     const row = document.createElement('tr');
@@ -41,7 +41,7 @@ async function loadRuns() {
     return row;
   }));
   $('pending').hidden = false;
-  if (runs.length === 0) say('No runs are waiting for approval.', true);
+  if (runs.length === 0 && announceEmpty) say('No runs are waiting for approval.', true);
 }
 async function loadRun(id) {
   const run = await api('/sanitize/' + id + '?limit=1000');
@@ -60,7 +60,7 @@ async function decide(decision) {
   const result = await api('/sanitize/' + state.run.id + '/approvals', { method: 'POST',
     body: JSON.stringify({ decision, reportHash: state.run.reportHash, reason: $('reason').value || undefined }) });
   say(decision + ' recorded: ' + result.status + ' (' + result.approvals + '/' + result.required + ' approvals)', true);
-  await loadRuns();
+  await loadRuns(false);
 }
 $('signin').onsubmit = (event) => { event.preventDefault(); state.token = $('token').value.trim(); sessionStorage.setItem('strata-token', state.token); loadRuns().catch((e) => say(e.message)); };
 $('approve').onclick = () => decide('approve').catch((e) => say(e.message));
