@@ -1,6 +1,7 @@
 // Test helpers for indexing: trees on disk, what a walk should find in them, child
 // processes (TypeScript snippets, host workers) with or without DAC capabilities.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
 import { lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
@@ -86,7 +87,6 @@ export const AWKWARD_NAMES: Buffer[] = [
  */
 export function buildSampleTree(root: string): { deepFile: string } {
   const sh = (command: string, ...args: string[]) => spawnSync(command, args, { stdio: 'pipe' });
-  const fs = require('node:fs') as typeof import('node:fs');
   for (const dir of ['docs/sub', 'public', 'private', 'awkward', 'links', 'empty']) fs.mkdirSync(join(root, dir), { recursive: true });
   fs.writeFileSync(join(root, 'docs/a.txt'), 'a'.repeat(100), { mode: 0o640 });
   fs.writeFileSync(join(root, 'docs/b.txt'), 'b'.repeat(200), { mode: 0o640 });
@@ -113,10 +113,36 @@ export function buildSampleTree(root: string): { deepFile: string } {
 }
 
 export function sampleShareConfigs(dir: string, root: string): { smbConfPath: string; exportsPath: string } {
-  const fs = require('node:fs') as typeof import('node:fs');
   const smbConfPath = join(dir, 'smb.conf');
   const exportsPath = join(dir, 'exports');
   fs.writeFileSync(smbConfPath, `[global]\n  workgroup = TEST\n[docs]\n  path = ${root}/docs\n  valid users = alice\n  read only = no\n[public]\n  path = ${root}/public\n  guest ok = yes\n[elsewhere]\n  path = /nonexistent/share\n`);
   fs.writeFileSync(exportsPath, `# test exports\n${root}/public  *(ro,all_squash)\n${root}/private 10.0.0.0/24(rw,no_root_squash)\n`);
   return { smbConfPath, exportsPath };
+}
+
+export interface IndexedRow { id: number; path: string; ino: number; parentIno: number; size: number; mtime: number; mode: number; flags: number; securityId: number | null }
+
+/** The rows of an index scan by escaped full path; throws if a path is indexed twice. */
+export async function indexedRows(admin: import('pg').Pool, scanId: number): Promise<Map<string, IndexedRow>> {
+  const result = await admin.query(
+    `SELECT f.id, CASE WHEN d.dir_path = '/' THEN '/' || f.name ELSE d.dir_path || '/' || f.name END AS path, f.file_ref AS ino,
+            f.parent_ref AS "parentIno", f.size_bytes AS size, f.mtime_unix AS mtime, f.mode, f.flags, f.security_id AS "securityId"
+       FROM file f JOIN dir d ON d.id = f.dir_id WHERE f.scan_id = $1`, [scanId]);
+  const rows = new Map<string, IndexedRow>();
+  for (const row of result.rows) {
+    if (rows.has(row.path)) throw new Error(`${row.path} is indexed twice`);
+    rows.set(row.path, row);
+  }
+  return rows;
+}
+
+/** The facts of each entry that disk and index must agree on. */
+export function comparable(entries: Iterable<ExpectedEntry>): Record<string, unknown>[] {
+  return [...entries].map((e) => ({ path: e.path, ino: e.ino, parentIno: e.parentIno, size: e.isDir ? 'dir' : e.size, mode: e.mode }))
+    .sort((a, b) => (a.path < b.path ? -1 : 1));
+}
+
+export function comparableRows(rows: Iterable<IndexedRow>): Record<string, unknown>[] {
+  return [...rows].map((r) => ({ path: r.path, ino: r.ino, parentIno: r.parentIno, size: r.flags & 1 ? 'dir' : r.size, mode: r.mode }))
+    .sort((a, b) => (a.path < b.path ? -1 : 1));
 }

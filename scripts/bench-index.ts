@@ -1,0 +1,165 @@
+// Bootstrap indexing benchmark: the bootstrapIndex workflow end to end (shares,
+// parallel FFI walk with ACLs, COPY into the indexed `file` table, stats) against
+// `find -printf | psql \copy` into a table of the same columns, on one tree of
+// 200,000 files with a few hundred distinct ACLs (setfacl, Debian package `acl`).
+// `npm run bench:index -- [--runs 3] [--parallelism 2] [--batch-rows 100000] [--what-if-no-fk]`.
+// --what-if-no-fk drops the foreign keys of `file` in the benchmark's own
+// throwaway database first, to show what they cost (reported as a variant).
+// The last line printed is one JSON object with both rates and their ratio.
+import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client as PgClient, type Pool } from 'pg';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import { createHostActivities } from '../activities/host';
+import { createAppPool } from '../db/pool';
+import { DataKeyCache } from '../lib/data-keys';
+import { VaultClient, vaultSettings } from '../lib/vault-client';
+import { CORE_TASK_QUEUE, hostTaskQueue } from '../temporal-config/task-queues';
+import { bootstrapIndexWorkflowId, type BootstrapIndexInput, type BootstrapIndexResult } from '../workflows/bootstrapIndex.messages';
+import { startStack } from './stack/stack';
+
+const FANOUT = [4, 5, 5, 5, 8];
+const FILES_PER_DIR = 50;
+const DISTINCT_ACLS = 300;
+const TREE_VERSION = 'tree-v1';
+const HOST_ID = 'bench-host';
+
+interface Options { runs: number; parallelism: number; batchRows: number; root: string; noForeignKeys: boolean }
+
+function parseOptions(argv: string[]): Options {
+  const value = (name: string, fallback: string) => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1] : fallback; };
+  return {
+    runs: Number(value('runs', '3')), parallelism: Number(value('parallelism', '2')), batchRows: Number(value('batch-rows', '100000')),
+    root: value('tree', join(tmpdir(), 'strata-bench-index')), noForeignKeys: argv.includes('--what-if-no-fk'),
+  };
+}
+
+/** Depth 6: five levels of directories (4,000 leaves), 50 files in each leaf; ACLs by leaf. */
+function buildTree(base: string): string {
+  const tree = join(base, 'tree');
+  const marker = join(base, TREE_VERSION);
+  if (existsSync(marker)) return tree;
+  if (spawnSync('setfacl', ['--version']).status !== 0) throw new Error('setfacl is missing: apt-get install acl');
+  rmSync(base, { recursive: true, force: true });
+  let level = [tree];
+  for (const fanout of FANOUT) level = level.flatMap((dir) => Array.from({ length: fanout }, (_, i) => join(dir, `d${i}`)));
+  const byAcl = new Map<number, string[]>();
+  level.forEach((leaf, index) => {
+    mkdirSync(leaf, { recursive: true });
+    for (let f = 0; f < FILES_PER_DIR; f += 1) closeSync(openSync(join(leaf, `f${String(f).padStart(2, '0')}.dat`), 'w', 0o640));
+    byAcl.set(index % DISTINCT_ACLS, [...(byAcl.get(index % DISTINCT_ACLS) ?? []), leaf]);
+  });
+  for (const [acl, leaves] of byAcl) {
+    const spec = `u:${2000 + (acl % 100)}:r,g:${3000 + Math.floor(acl / 100)}:rx`;
+    const done = spawnSync('setfacl', ['-R', '-m', spec, ...leaves], { stdio: 'inherit' });
+    if (done.status !== 0) throw new Error(`setfacl ${spec} failed`);
+  }
+  writeFileSync(marker, new Date().toISOString());
+  return tree;
+}
+
+function warm(tree: string): number {
+  const out = spawnSync('sh', ['-c', `find ${tree} | wc -l`], { encoding: 'utf8' });
+  return Number(out.stdout.trim());
+}
+
+async function startWorkers(env: Record<string, string>, pool: Pool) {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const vault = new VaultClient(vaultSettings(env));
+  const deps = { pool, vault, dataKeys: new DataKeyCache(vault) };
+  const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
+  const central = await Worker.create({
+    connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: CORE_TASK_QUEUE, workflowsPath: require.resolve('../workflows'), activities: createActivities(deps),
+  });
+  const host = await Worker.create({
+    connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: hostTaskQueue(HOST_ID), activities: createHostActivities({ ...deps, hostId: HOST_ID }),
+  });
+  const running = [central.run(), host.run()];
+  return { async stop() { central.shutdown(); host.shutdown(); await Promise.all(running); await connection.close(); } };
+}
+
+async function runStrata(temporal: Client, tenant: { id: string; code: string }, tree: string, options: Options): Promise<{ seconds: number; result: BootstrapIndexResult }> {
+  const input: BootstrapIndexInput = {
+    tenantId: tenant.id, tenantCode: tenant.code, hostId: HOST_ID, volume: tree, requestedBy: 'bench', parallelism: options.parallelism,
+    batchRows: options.batchRows, shareSources: { smbConfPath: null, exportsPath: null, exportsDir: null },
+  };
+  const started = process.hrtime.bigint();
+  const result: BootstrapIndexResult = await temporal.workflow.execute('bootstrapIndex', {
+    workflowId: bootstrapIndexWorkflowId(tenant.code, HOST_ID, tree), taskQueue: CORE_TASK_QUEUE, args: [input],
+  });
+  return { seconds: Number(process.hrtime.bigint() - started) / 1e9, result };
+}
+
+function runPeer(adminUrl: string, tree: string): { seconds: number; rows: number } {
+  const copy = `\\copy peer_file (file_ref, dir_path, name, size_bytes, mtime, mode) FROM STDIN WITH (FORMAT text, DELIMITER ' ')`;
+  const started = process.hrtime.bigint();
+  const done = spawnSync('bash', ['-o', 'pipefail', '-c', `find ${tree} -printf '%i %h %f %s %T@ %m\\n' | psql -v ON_ERROR_STOP=1 "${adminUrl}" -c "${copy}"`], { encoding: 'utf8' });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (done.status !== 0) throw new Error(`find | psql failed: ${done.stderr}`);
+  return { seconds, rows: Number(/COPY (\d+)/.exec(done.stdout)?.[1] ?? 0) };
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  console.log(`[bench] tree: ${options.root} (building it the first time takes a minute)`);
+  const tree = buildTree(options.root);
+  const stack = await startStack('test', { ...process.env, STRATA_TEST_SLOT: process.env.STRATA_TEST_SLOT ?? '8' });
+  Object.assign(process.env, stack.env);
+  const admin = new PgClient({ connectionString: stack.env.DATABASE_URL });
+  await admin.connect();
+  const pool = createAppPool(12, stack.env);
+  const workers = await startWorkers(stack.env, pool);
+  const connection = await Connection.connect({ address: stack.env.TEMPORAL_ADDRESS });
+  const temporal = new Client({ connection, namespace: stack.env.TEMPORAL_NAMESPACE });
+  try {
+    const tenant = { id: randomUUID(), code: `bench-${randomUUID().slice(0, 8)}` };
+    await admin.query(`INSERT INTO tenant (id, code, name, kms_ref, encrypted_dek) VALUES ($1, $2, 'Bench', 'none', 'vault:v1:bench')`, [tenant.id, tenant.code]);
+    if (options.noForeignKeys) {
+      const keys = await admin.query(`SELECT conname FROM pg_constraint WHERE conrelid = 'file'::regclass AND contype = 'f'`);
+      for (const { conname } of keys.rows) await admin.query(`ALTER TABLE file DROP CONSTRAINT ${conname}`);
+    }
+    await admin.query(`CREATE TABLE peer_file (file_ref bigint, dir_path text, name text, size_bytes bigint, mtime double precision, mode text)`);
+    const strata: number[] = [];
+    const peer: number[] = [];
+    let files = 0;
+    let previousScan: number | null = null;
+    for (let run = 1; run <= options.runs; run += 1) {
+      if (previousScan !== null) await admin.query('DELETE FROM scan WHERE id = $1', [previousScan]);
+      await admin.query('TRUNCATE peer_file');
+      await admin.query('VACUUM ANALYZE file');
+      await admin.query('CHECKPOINT');
+      files = warm(tree);
+      const a = await runStrata(temporal, tenant, tree, options);
+      previousScan = a.result.scanId;
+      if (a.result.entries !== files) throw new Error(`indexed ${a.result.entries} entries, find sees ${files}`);
+      await admin.query('CHECKPOINT');
+      warm(tree);
+      const b = runPeer(stack.env.DATABASE_URL, tree);
+      if (b.rows !== files) throw new Error(`peer loaded ${b.rows} rows, find sees ${files}`);
+      strata.push(files / a.seconds);
+      peer.push(files / b.seconds);
+      const descriptors = (await admin.query('SELECT count(*)::int AS n FROM security_descriptor WHERE tenant_id = $1', [tenant.id])).rows[0].n;
+      console.log(`[bench] run ${run}: strata ${a.seconds.toFixed(2)} s (${Math.round(files / a.seconds)} entries/s, ${a.result.partitions} partitions, ${descriptors} descriptors), `
+        + `find+copy ${b.seconds.toFixed(2)} s (${Math.round(files / b.seconds)} entries/s)`);
+    }
+    const best = (rates: number[]) => Math.round(Math.max(...rates));
+    const x = best(strata);
+    const y = best(peer);
+    console.log(`[bench] best of ${options.runs}: strata ${x} entries/s, find+copy ${y} entries/s, ratio ${(x / y).toFixed(2)}`);
+    const variant = options.noForeignKeys ? { variant: 'file without foreign keys' } : {};
+    console.log(JSON.stringify({ bench: 'index', files, strata_files_per_s: x, peer: 'find+copy', peer_files_per_s: y, ratio: Number((x / y).toFixed(3)), ...variant }));
+  } finally {
+    await workers.stop();
+    await connection.close();
+    await pool.end();
+    await admin.end();
+    await stack.stop();
+  }
+}
+
+main().catch((error) => { console.error(error); process.exit(1); });
