@@ -27,3 +27,23 @@ export class VaultUnavailableError extends Error {
 export class ChecksumMismatchError extends Error {
   constructor(message: string) { super(message); this.name = 'ChecksumMismatchError'; }
 }
+
+export class FileSystemError extends Error {
+  constructor(readonly code: string, readonly errno: number, readonly syscall: string, readonly path: string | undefined, message: string) {
+    super(message); this.name = 'FileSystemError';
+  }
+}
+
+export class SpoolMissingError extends Error {
+  constructor(message: string) { super(message); this.name = 'SpoolMissingError'; }
+}
+
+/** Another attempt of the same walk partition committed past this attempt's checkpoint (retried, it resumes from there). */
+export class CheckpointMovedError extends Error {
+  constructor(message: string) { super(message); this.name = 'CheckpointMovedError'; }
+}
+
+/** Retryable: another attempt of the same tiering action still holds its lock. */
+export class ActionBusyError extends Error {
+  constructor(message: string) { super(message); this.name = 'ActionBusyError'; }
+}

@@ -10,7 +10,18 @@ import { installMetrics } from './metrics';
 import { healthRoutes } from './health/routes';
 import { tenantRoutes } from './tenants/routes';
 import { auditRoutes } from './audit/routes';
+import { scanRoutes } from './scans/routes';
+import { auditUpdateRoutes } from './audit-updates/routes';
+import { indexRoutes } from './index/routes';
+import { shareRoutes } from './shares/routes';
+import { browseRoutes } from './browse/routes';
+import { indexAuditRoutes } from './index-audit/routes';
 import { notFound } from './problem';
+import { sanitizeRoutes } from './sanitize/routes';
+import { approvalsPageRoutes } from './approvals/routes';
+import { tieringRoutes } from './tiering/routes';
+import { remediationRoutes } from './remediation/routes';
+import { driftRoutes } from './drift/routes';
 
 export interface AppOptions { logger?: boolean | object; bodyLimit?: number }
 
@@ -33,5 +44,16 @@ export async function buildApp(context: ApiContext, options: AppOptions = {}): P
   await app.register(healthRoutes(context));
   await app.register(tenantRoutes(context), { prefix: '/api/v1' });
   await app.register(auditRoutes(context), { prefix: '/api/v1' });
+  await app.register(scanRoutes(context), { prefix: '/api/v1' });
+  await app.register(auditUpdateRoutes(context), { prefix: '/api/v1' });
+  await app.register(indexRoutes(context), { prefix: '/api/v1' });
+  await app.register(shareRoutes(context), { prefix: '/api/v1' });
+  await app.register(browseRoutes(context), { prefix: '/api/v1' });
+  await app.register(indexAuditRoutes(context), { prefix: '/api/v1' });
+  await app.register(sanitizeRoutes(context), { prefix: '/api/v1' });
+  await app.register(tieringRoutes(context), { prefix: '/api/v1' });
+  await app.register(remediationRoutes(context), { prefix: '/api/v1' });
+  await app.register(driftRoutes(context), { prefix: '/api/v1' });
+  await app.register(approvalsPageRoutes());
   return app;
 }

@@ -1,0 +1,120 @@
+// Remediation on the host that owns the files: the filesystem snapshot, then per
+// item-number range the ACL snapshot, apply, verify, rollback and drift steps. Each
+// batch reads what is still to do, works in slices on the thread pool, records every
+// slice before the next (a retry resumes there), heartbeats, and stops when cancelled.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Context } from '@temporalio/activity';
+import type { PoolClient } from 'pg';
+import { withTenant } from '../db/tenant-tx';
+import * as items from '../db/queries/remediation-items';
+import { recordDrift } from '../db/queries/remediation-drift';
+import { takeFsSnapshot, type FsSnapshotResult } from '../lib/fs-snapshot';
+import { InvalidInputError, NotFoundError } from './errors';
+import type { HostDeps } from './host';
+import type { OpResult, WorkItem } from './remediation-fs';
+import { remediationPool } from './remediation-pool';
+
+export interface RemediationBatchInput { tenantId: string; runId: string; from: number; to: number; maxFilesPerSecond?: number }
+export interface BatchCounts { items: number; results: Record<string, number> }
+
+const SLICE = 1_000;
+
+function tally(results: { result?: string; state?: string }[], into: Record<string, number>): void {
+  for (const r of results) {
+    const key = r.result ?? r.state ?? 'unknown';
+    into[key] = (into[key] ?? 0) + 1;
+  }
+}
+
+export function createRemediationHostActivities(deps: HostDeps) {
+  const asRemediator = <T>(tenantId: string, work: (client: PoolClient) => Promise<T>) => withTenant(deps.pool, { tenantId, role: 'strata_remediator' }, work);
+
+  async function volumeOf(input: { tenantId: string; runId: string }): Promise<string> {
+    const run = await asRemediator(input.tenantId, async (client) => (await client.query('SELECT host_id, volume FROM remediation_run WHERE id = $1', [input.runId])).rows[0]);
+    if (!run) throw new NotFoundError(`remediation ${input.runId} not found`);
+    if (run.host_id !== deps.hostId) throw new InvalidInputError(`remediation ${input.runId} is for host ${run.host_id}, not ${deps.hostId}`);
+    return run.volume;
+  }
+
+  /** Runs a phase over its pending rows slice by slice; results of each slice are saved before the next starts. */
+  async function sliced(input: RemediationBatchInput, rows: items.WorkRow[], op: 'apply' | 'verify' | 'rollback' | 'drift',
+    save: (results: OpResult[], slice: items.WorkRow[]) => Promise<void>): Promise<BatchCounts> {
+    const context = Context.current();
+    const mountPath = await volumeOf(input);
+    const counts: Record<string, number> = {};
+    let done = 0;
+    const beat = setInterval(() => context.heartbeat({ done }), 1_000);
+    try {
+      // Paced runs work in quarter-second slices so the pace is even and a stop lands soon.
+      const size = input.maxFilesPerSecond ? Math.max(1, Math.min(SLICE, Math.ceil(input.maxFilesPerSecond / 4))) : SLICE;
+      for (let start = 0; start < rows.length; start += size) {
+        if (context.cancellationSignal.aborted) break;
+        const began = Date.now();
+        const slice = rows.slice(start, start + size);
+        const work: WorkItem[] = slice.map((row) => ({ ...row, mountPath }));
+        const results = await remediationPool().run(op === 'drift' ? 'verify' : op, work);
+        await save(results, slice);
+        tally(results, counts);
+        done += slice.length;
+        context.heartbeat({ done });
+        if (input.maxFilesPerSecond) await pace(slice.length, input.maxFilesPerSecond, began, context.cancellationSignal);
+      }
+      if (context.cancellationSignal.aborted) throw new Error(`remediation ${op} batch ${input.from}-${input.to} cancelled after ${done} items`);
+      return { items: done, results: counts };
+    } finally {
+      clearInterval(beat);
+    }
+  }
+
+  const load = (input: RemediationBatchInput, phase: items.WorkPhase) =>
+    asRemediator(input.tenantId, (client) => items.phaseWork(client, phase, { runId: input.runId, from: input.from, to: input.to }));
+
+  return {
+    /** Takes a btrfs, LVM or ZFS snapshot of the volume where it can, else says why none was taken. */
+    async remediationFsSnapshot(input: { tenantId: string; runId: string; take: boolean }): Promise<FsSnapshotResult> {
+      const volume = await volumeOf(input);
+      return takeFsSnapshot(volume, `strata-remediation-${input.runId}`, { dryRun: !input.take });
+    },
+
+    async remediationSnapshotBatch(input: RemediationBatchInput): Promise<BatchCounts> {
+      const context = Context.current();
+      await volumeOf(input);
+      const work = await asRemediator(input.tenantId, (client) => items.snapshotWork(client, input));
+      const counts: Record<string, number> = {};
+      for (let start = 0; start < work.length; start += SLICE * 4) {
+        const slice = work.slice(start, start + SLICE * 4);
+        const results = await remediationPool().run('snapshot', slice);
+        await asRemediator(input.tenantId, (client) => items.saveSnapshots(client, input.tenantId, input.runId, slice, results));
+        tally(results, counts);
+        context.heartbeat({ done: start + slice.length });
+      }
+      return { items: work.length, results: counts };
+    },
+
+    async remediationApplyBatch(input: RemediationBatchInput): Promise<BatchCounts> {
+      return sliced(input, await load(input, 'apply'), 'apply',
+        (results) => asRemediator(input.tenantId, (client) => items.saveResults(client, 'apply', input.runId, results)));
+    },
+
+    async remediationVerifyBatch(input: RemediationBatchInput): Promise<BatchCounts> {
+      return sliced(input, await load(input, 'verify'), 'verify',
+        (results) => asRemediator(input.tenantId, (client) => items.saveResults(client, 'verify', input.runId, results)));
+    },
+
+    async remediationRollbackBatch(input: RemediationBatchInput): Promise<BatchCounts> {
+      return sliced(input, await load(input, 'rollback'), 'rollback',
+        (results) => asRemediator(input.tenantId, (client) => items.saveResults(client, 'rollback', input.runId, results)));
+    },
+
+    /** Re-reads verified files of a completed run; records drift from the target (and its end). */
+    async remediationDriftBatch(input: RemediationBatchInput & { checkId: string }): Promise<BatchCounts> {
+      return sliced(input, await load(input, 'drift'), 'drift', (results, slice) =>
+        asRemediator(input.tenantId, (client) => recordDrift(client, input.tenantId, input.runId, input.checkId, results, slice)));
+    },
+  };
+}
+
+async function pace(count: number, perSecond: number, began: number, signal: AbortSignal): Promise<void> {
+  const wait = (count / perSecond) * 1000 - (Date.now() - began);
+  if (wait > 0) await sleep(wait, undefined, { signal }).catch(() => undefined);
+}

@@ -1,0 +1,154 @@
+// Synchronous stub steps, run on the host's worker threads: writing a stub beside
+// its source, swapping it in only if the source is exactly what was copied, and
+// the reverse for rehydration (fetch, restore metadata, swap back).
+import * as fs from 'node:fs';
+import { futimens } from './ffi-xattr';
+import { copyXattrs, readStub, stubText, writeStubXattrs, type StubRecord } from './stub-format';
+import {
+  copyContent, createFresh, errnoCode, fingerprintOf, hashFd, insideRoot, lstatOrNull, metaOf, removeIfPresent, sameFingerprint, type FileMeta,
+} from './tiering-fsops';
+import type { FetchRequest } from '../lib/tier2-fs';
+import type { SourceFingerprint, Tier2GetResult } from '../lib/tier2-target';
+
+const { O_RDONLY, O_RDWR, O_NOFOLLOW } = fs.constants;
+
+export interface StubTempRequest { sourcePath: string; tempPath: string; stub: StubRecord; meta: FileMeta; fsync: boolean }
+export interface ReplaceRequest { tempPath: string; targetPath: string; fingerprint: SourceFingerprint }
+export type ReplaceResult = 'replaced' | 'changed' | { error: string };
+
+function perItem<I, O>(items: I[], work: (item: I) => O, onError: (message: string, item: I) => O): O[] {
+  return items.map((item) => {
+    try {
+      return work(item);
+    } catch (error) {
+      return onError((error as Error).message, item);
+    }
+  });
+}
+
+/** Sets owner, mode and times on an open file we created, in the order that keeps setgid bits and ACL masks right. */
+function applyMeta(fd: number, meta: Pick<FileMeta, 'mode' | 'uid' | 'gid'>, atimeNs: string, mtimeNs: string): void {
+  const st = fs.fstatSync(fd);
+  if (st.uid !== meta.uid || st.gid !== meta.gid) fs.fchownSync(fd, meta.uid, meta.gid);
+  fs.fchmodSync(fd, meta.mode);
+  futimens(fd, BigInt(atimeNs), BigInt(mtimeNs));
+}
+
+/** A stub in a temp file beside the source: pointer text, the source's xattrs, strata's xattrs, owner, mode, times. */
+export function writeStubTemps(items: StubTempRequest[]): (string | null)[] {
+  return perItem(items, (item) => {
+    const fd = createFresh(item.tempPath);
+    try {
+      fs.writeSync(fd, stubText(item.stub));
+      copyXattrs(item.sourcePath, fd);
+      writeStubXattrs(fd, item.stub);
+      applyMeta(fd, item.meta, item.meta.atimeNs, item.meta.mtimeNs);
+      if (item.fsync) fs.fsyncSync(fd);
+      return null;
+    } catch (error) {
+      removeIfPresent(item.tempPath);
+      throw error;
+    } finally {
+      fs.closeSync(fd);
+    }
+  }, (message) => message);
+}
+
+/** Renames the temp over the target only while the target is still exactly what was inspected. */
+export function replaceAll(items: ReplaceRequest[]): ReplaceResult[] {
+  return perItem<ReplaceRequest, ReplaceResult>(items, (item) => {
+    const st = lstatOrNull(item.targetPath);
+    if (!st || !sameFingerprint(fingerprintOf(st), item.fingerprint)) {
+      removeIfPresent(item.tempPath);
+      return 'changed';
+    }
+    fs.renameSync(item.tempPath, item.targetPath);
+    return 'replaced';
+  }, (error) => ({ error }));
+}
+
+export function removeAll(paths: string[]): (string | null)[] {
+  return perItem(paths, (path) => { removeIfPresent(path); return null; }, (message) => message);
+}
+
+export interface StubInspectRequest { path: string; root: string; expectUri: string; expectSha256: string }
+export type StubInspection =
+  | { kind: 'stub'; stub: StubRecord; fingerprint: SourceFingerprint; meta: FileMeta }
+  | { kind: 'restored' }
+  | { kind: 'skip'; reason: 'missing' | 'not-regular' | 'outside-root' | 'replaced' | 'foreign-stub'; detail?: string }
+  | { kind: 'error'; message: string };
+
+/** What stands where a stub should be: the stub, the already restored file, or something else to leave alone. */
+export function inspectStubs(items: StubInspectRequest[]): StubInspection[] {
+  const realDirs = new Map<string, string>();
+  return perItem<StubInspectRequest, StubInspection>(items, (item) => {
+    const st = lstatOrNull(item.path);
+    if (!st) return { kind: 'skip', reason: 'missing' };
+    if (!st.isFile()) return { kind: 'skip', reason: 'not-regular' };
+    if (!insideRoot(item.path, item.root, realDirs)) return { kind: 'skip', reason: 'outside-root' };
+    const stub = readStub(item.path);
+    if (stub) {
+      if (stub.uri !== item.expectUri || stub.sha256 !== item.expectSha256) return { kind: 'skip', reason: 'foreign-stub', detail: stub.uri };
+      return { kind: 'stub', stub, fingerprint: fingerprintOf(st), meta: metaOf(st) };
+    }
+    const fd = fs.openSync(item.path, O_RDONLY | O_NOFOLLOW);
+    try {
+      return hashFd(fd).sha256 === item.expectSha256 ? { kind: 'restored' } : { kind: 'skip', reason: 'replaced' };
+    } finally {
+      fs.closeSync(fd);
+    }
+  }, (message) => ({ kind: 'error', message }));
+}
+
+export interface RestoreRequest { stubPath: string; tempPath: string; stub: StubRecord; meta: FileMeta; fsync: boolean }
+
+/** Gives a fetched temp file the stub's xattrs (not strata's), owner and mode, and the original times. */
+export function prepareRestored(items: RestoreRequest[]): (string | null)[] {
+  return perItem(items, (item) => {
+    const fd = fs.openSync(item.tempPath, O_RDWR | O_NOFOLLOW);
+    try {
+      copyXattrs(item.stubPath, fd);
+      applyMeta(fd, item.meta, item.stub.atimeNs, item.stub.mtimeNs);
+      if (item.fsync) fs.fsyncSync(fd);
+      return null;
+    } finally {
+      fs.closeSync(fd);
+    }
+  }, (message) => message);
+}
+
+export function readStubs(paths: string[]): (StubRecord | null | { error: string })[] {
+  return perItem<string, StubRecord | null | { error: string }>(paths, (path) => (lstatOrNull(path) ? readStub(path) : null), (error) => ({ error }));
+}
+
+/** The filesystem target's get: copy a Tier-2 object into a fresh file and check it. */
+export function fetchCopies(items: FetchRequest[]): Tier2GetResult[] {
+  return perItem<FetchRequest, Tier2GetResult>(items, fetchCopy, (message) => ({ ok: false, reason: 'error', message }));
+}
+
+function fetchCopy(item: FetchRequest): Tier2GetResult {
+  let inFd: number;
+  try {
+    inFd = fs.openSync(item.fromPath, O_RDONLY | O_NOFOLLOW);
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return { ok: false, reason: 'missing', message: `${item.fromPath} is not on the target` };
+    throw error;
+  }
+  try {
+    const outFd = createFresh(item.toPath);
+    try {
+      copyContent(inFd, outFd, Number(fs.fstatSync(inFd).size));
+      const copy = hashFd(outFd);
+      if (copy.size !== item.expected.size || copy.sha256 !== item.expected.sha256) {
+        removeIfPresent(item.toPath);
+        return { ok: false, reason: 'mismatch', message: `Tier-2 copy has ${copy.size} bytes, sha256 ${copy.sha256}; expected ${item.expected.size}, ${item.expected.sha256}` };
+      }
+      if (item.fsync) fs.fsyncSync(outFd);
+      return { ok: true };
+    } finally {
+      fs.closeSync(outFd);
+    }
+  } finally {
+    fs.closeSync(inFd);
+  }
+}

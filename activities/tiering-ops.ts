@@ -1,0 +1,16 @@
+// The named synchronous steps a tiering worker thread can run; each maps a slice
+// of items to one result per item, so batches split across threads freely.
+import type { BarrierRequest } from '../lib/tier2-fs';
+import { barrier, hashPaths, inspectSources, renameAll, stageCopies } from './tiering-fsops';
+import { fetchCopies, inspectStubs, prepareRestored, readStubs, removeAll, replaceAll, writeStubTemps } from './stub-ops';
+
+export const TIERING_OPS = {
+  inspectSources, stageCopies, hashPaths, renameAll, fetchCopies, writeStubTemps, replaceAll, removeAll,
+  inspectStubs, prepareRestored, readStubs,
+  barrier: (requests: BarrierRequest[]) => requests.map((request) => { barrier(request); return null; }),
+};
+
+export type TieringOps = typeof TIERING_OPS;
+export type TieringOpName = keyof TieringOps;
+export type OpInput<K extends TieringOpName> = Parameters<TieringOps[K]>[0][number];
+export type OpOutput<K extends TieringOpName> = ReturnType<TieringOps[K]>[number];

@@ -1,0 +1,97 @@
+// Drives a host batch wave by wave: pacing (files/s, bytes/s), the run's remaining
+// budget, the failure-ratio stop, heartbeats and cancellation between waves. Each
+// wave's outcomes are persisted while the next wave's files are already in flight.
+import { Context } from '@temporalio/activity';
+import type { Outcome, WorkRow } from '../db/queries/tiering';
+import { Pacer, type Pacing } from './tiering-pacing';
+
+export interface WaveLimits {
+  waveSize?: number;
+  pacing?: Pacing;
+  /** What the run may still move: files and bytes. */
+  budget?: { files?: number | null; bytes?: number | null };
+  /** Stop when failed/processed over the run passes threshold, once minSample objects were processed. */
+  failure?: { threshold: number; minSample: number; processedBefore: number; failedBefore: number };
+}
+
+export type StopReason = 'failure-ratio' | 'budget' | 'cancelled';
+export interface BatchResult { loaded: number; processed: number; failed: number; done: boolean; stopped: StopReason | null; summary: Record<string, unknown> }
+
+export const DEFAULT_WAVE_SIZE = 512;
+/** Waves in flight at once: while one waits on a durability barrier the next one's files are copied. */
+export const WAVES_IN_FLIGHT = 2;
+
+export async function runWaves(rows: WorkRow[], limits: WaveLimits, wave: (rows: WorkRow[]) => Promise<Outcome[]>,
+  persist: (outcomes: Outcome[], lastId: number) => Promise<Record<string, unknown>>): Promise<BatchResult> {
+  const context = Context.current();
+  const pacer = new Pacer(limits.pacing);
+  const waveSize = Math.max(1, limits.waveSize ?? DEFAULT_WAVE_SIZE);
+  let budgetFiles = limits.budget?.files ?? Infinity;
+  let budgetBytes = limits.budget?.bytes ?? Infinity;
+  let processed = 0;
+  let failed = 0;
+  let stopped: StopReason | null = null;
+  let summary: Record<string, unknown> = {};
+  let error: Error | undefined;
+  // Waves run concurrently but are persisted strictly in order, so the action's cursor only moves forward.
+  let persisted: Promise<void> = Promise.resolve();
+  const inFlight: Promise<void>[] = [];
+  const beat = setInterval(() => context.heartbeat({ processed }), 1000);
+  const timings = { startedMs: performance.now(), waveMs: 0, persistMs: 0 };
+  try {
+    for (let next = 0; next < rows.length && !error;) {
+      if (context.cancellationSignal.aborted) { stopped = 'cancelled'; break; }
+      if (failureRatioExceeded(limits.failure, processed, failed)) { stopped = 'failure-ratio'; break; }
+      const cap = Math.min(waveSize, budgetFiles, affordable(rows, next, budgetBytes));
+      if (cap <= 0) { stopped = 'budget'; break; }
+      const n = await pacer.admit(rows.slice(next, next + cap).map((row) => row.size), cap, context.cancellationSignal);
+      if (n === 0) continue;
+      const batch = rows.slice(next, next + n);
+      next += n;
+      budgetFiles -= n;
+      budgetBytes -= batch.reduce((sum, row) => sum + row.size, 0);
+      const waveStarted = performance.now();
+      const outcomes = wave(batch).finally(() => { timings.waveMs += performance.now() - waveStarted; });
+      // Never left rejected while unobserved: the first failure is kept and rethrown below.
+      persisted = persisted.then(async () => {
+        if (error) return;
+        const done = await outcomes;
+        const persistStarted = performance.now();
+        summary = await persist(done, batch[batch.length - 1].id);
+        timings.persistMs += performance.now() - persistStarted;
+        processed += done.length;
+        failed += done.filter((o) => o.result === 'failed').length;
+        context.heartbeat({ processed });
+      }).catch((cause: Error) => { error ??= cause; });
+      inFlight.push(outcomes.then(() => undefined, () => undefined));
+      if (inFlight.length >= WAVES_IN_FLIGHT) await inFlight.shift();
+    }
+    await persisted;
+    if (error) throw error;
+    if (!stopped && failureRatioExceeded(limits.failure, processed, failed)) stopped = 'failure-ratio';
+    context.log.info('tiering batch', {
+      loaded: rows.length, processed, failed, stopped, elapsedMs: Math.round(performance.now() - timings.startedMs),
+      waveMs: Math.round(timings.waveMs), persistMs: Math.round(timings.persistMs),
+    });
+    return { loaded: rows.length, processed, failed, done: rows.length === 0, stopped, summary };
+  } finally {
+    clearInterval(beat);
+    await Promise.all(inFlight);
+    await persisted;
+  }
+}
+
+/** How many of the next rows fit in the byte budget, in order. */
+function affordable(rows: WorkRow[], from: number, bytes: number): number {
+  if (bytes === Infinity) return rows.length - from;
+  if (bytes <= 0) return 0;
+  let n = 0;
+  for (let sum = 0; from + n < rows.length && sum + rows[from + n].size <= bytes; n++) sum += rows[from + n].size;
+  return n;
+}
+
+function failureRatioExceeded(failure: WaveLimits['failure'], processed: number, failed: number): boolean {
+  if (!failure) return false;
+  const total = failure.processedBefore + processed;
+  return total >= failure.minSample && (failure.failedBefore + failed) / total > failure.threshold;
+}

@@ -1,0 +1,135 @@
+// Filesystem Tier-2 target (a local disk or a mounted SMB/NFS share): objects are
+// files below the root named by their encoded key. Writes go to a temp name, are
+// verified, made durable, then renamed; the byte work runs on the host's threads.
+import { constants } from 'node:fs';
+import { access, opendir, rm, stat, statfs } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TEMP_SUFFIX, normalizeRootUri } from './target-uri';
+import type {
+  Durability, SourceFingerprint, Tier2Entry, Tier2Expected, Tier2GetItem, Tier2GetResult, Tier2PutItem, Tier2PutResult,
+  Tier2Target, Tier2VerifyResult,
+} from './tier2-target';
+
+export interface StageRequest { sourcePath: string; fingerprint: SourceFingerprint; tempPath: string; label: string; fsync: boolean }
+export interface FetchRequest { fromPath: string; toPath: string; expected: Tier2Expected; fsync: boolean }
+export interface BarrierRequest { mode: Durability; anchors: string[]; files: string[]; dirs: string[] }
+
+/** Synchronous filesystem work the target hands to the host's worker threads. */
+export interface FsTier2Ops {
+  stage(items: StageRequest[]): Promise<Tier2PutResult[]>;
+  rename(pairs: { from: string; to: string }[]): Promise<(string | null)[]>;
+  barrier(request: BarrierRequest): Promise<void>;
+  hash(paths: string[]): Promise<({ size: number; sha256: string } | null)[]>;
+  fetch(items: FetchRequest[]): Promise<Tier2GetResult[]>;
+}
+
+export class FsTier2Target implements Tier2Target {
+  readonly rootUri: string;
+  private readonly root: string;
+  private readonly unflushedDirs = new Set<string>();
+
+  constructor(uri: string, private readonly ops: FsTier2Ops, private readonly durability: Durability) {
+    this.rootUri = normalizeRootUri(uri);
+    this.root = fileURLToPath(this.rootUri);
+  }
+
+  pathOf(key: string): string {
+    if (key.split('/').some((part) => part === '' || part === '.' || part === '..')) throw new Error(`invalid object key ${key}`);
+    return join(this.root, key);
+  }
+
+  async probe(): Promise<{ writable: boolean; freeBytes: number | null; detail?: string }> {
+    try {
+      await access(this.root, constants.W_OK);
+      const info = await statfs(this.root);
+      return { writable: true, freeBytes: info.bavail * info.bsize };
+    } catch (error) {
+      return { writable: false, freeBytes: null, detail: (error as Error).message };
+    }
+  }
+
+  async put(items: readonly Tier2PutItem[]): Promise<Tier2PutResult[]> {
+    const finals = items.map((item) => this.pathOf(item.key));
+    const fsyncEach = this.durability === 'fsync';
+    const results = await this.ops.stage(items.map((item, i) => ({
+      sourcePath: item.sourcePath, fingerprint: item.fingerprint, tempPath: finals[i] + TEMP_SUFFIX, label: item.label, fsync: fsyncEach,
+    })));
+    const staged = finals.filter((_f, i) => results[i].ok);
+    if (staged.length === 0) return results;
+    // The copies are durable under their temp names before any final name appears.
+    await this.ops.barrier({ mode: this.durability, anchors: [this.root], files: [], dirs: [] });
+    const errors = await this.ops.rename(staged.map((final) => ({ from: final + TEMP_SUFFIX, to: final })));
+    let next = 0;
+    return results.map((result, i) => {
+      if (!result.ok) return result;
+      const error = errors[next++];
+      if (error) return { ok: false, reason: 'error', message: error };
+      this.noteUnflushed(finals[i]);
+      return result;
+    });
+  }
+
+  async flush(alsoDurable: readonly string[] = []): Promise<void> {
+    if (this.unflushedDirs.size === 0 && alsoDurable.length === 0) return;
+    const dirs = [...this.unflushedDirs];
+    this.unflushedDirs.clear();
+    await this.ops.barrier({ mode: this.durability, anchors: [this.root, ...alsoDurable], files: [], dirs });
+  }
+
+  async verify(items: readonly { key: string; expected: Tier2Expected }[]): Promise<Tier2VerifyResult[]> {
+    const found = await this.ops.hash(items.map((item) => this.pathOf(item.key)));
+    return found.map((actual, i) => {
+      if (!actual) return 'missing';
+      if (actual.size !== items[i].expected.size) return 'size-mismatch';
+      return actual.sha256 === items[i].expected.sha256 ? 'ok' : 'hash-mismatch';
+    });
+  }
+
+  async get(items: readonly Tier2GetItem[]): Promise<Tier2GetResult[]> {
+    return this.ops.fetch(items.map((item) => ({
+      fromPath: this.pathOf(item.key), toPath: item.destinationPath, expected: item.expected, fsync: this.durability === 'fsync',
+    })));
+  }
+
+  async remove(keys: readonly string[]): Promise<void> {
+    for (const key of keys) {
+      const path = this.pathOf(key);
+      await rm(path, { force: true });
+      await rm(path + TEMP_SUFFIX, { force: true });
+    }
+  }
+
+  async *list(prefix = ''): AsyncIterable<Tier2Entry> {
+    const start = prefix ? this.pathOf(prefix.replace(/\/+$/, '')) : this.root;
+    yield* this.walk(start);
+  }
+
+  private async *walk(dir: string): AsyncIterable<Tier2Entry> {
+    let handle;
+    try {
+      handle = await opendir(dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
+    for await (const entry of handle) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) yield* this.walk(path);
+      else if (entry.isFile() && !entry.name.endsWith(TEMP_SUFFIX)) {
+        const info = await stat(path);
+        yield { key: path.slice(this.root.length + 1), size: info.size, mtimeMs: info.mtimeMs };
+      }
+    }
+  }
+
+  /** In fsync mode every directory from the file's parent up to the root gets fsynced at flush. */
+  private noteUnflushed(finalPath: string): void {
+    if (this.durability !== 'fsync') { this.unflushedDirs.add(this.root); return; }
+    for (let dir = dirname(finalPath); dir.length >= this.root.length; dir = dirname(dir)) {
+      if (this.unflushedDirs.has(dir)) break;
+      this.unflushedDirs.add(dir);
+      if (dir === this.root) break;
+    }
+  }
+}

@@ -1,0 +1,182 @@
+// Tiering benchmark: a tree of 50,000 files up to 4 KB, half idle for two years.
+// strata plans (from the index, loaded with COPY) and acts through the api and the
+// workflows (copy, fsync/syncfs, SHA-256 verify, stub with xattrs); on a copy of the
+// same tree `rclone move --min-age 365d --disable Move,DirMove` copies, checks and
+// deletes. Best of --runs (default 3). The last line printed is one JSON object.
+// `npm run bench:tiering -- [--runs 3] [--files 50000]`
+import { spawnSync } from 'node:child_process';
+import { closeSync, constants, existsSync, mkdirSync, openSync, readSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import type { Pool } from 'pg';
+import { createActivities } from '../activities';
+import { createHostActivities } from '../activities/host';
+import { buildApp } from '../api/app';
+import { createAppPool } from '../db/pool';
+import { databaseSettings } from '../db/settings';
+import { withTenant } from '../db/tenant-tx';
+import { loadScanSnapshot, type ScanFileRow } from '../db/queries/tiering-scan-load';
+import { DataKeyCache } from '../lib/data-keys';
+import { issueToken } from '../lib/tokens';
+import { VaultClient, vaultSettings } from '../lib/vault-client';
+import { CORE_TASK_QUEUE, hostTaskQueue } from '../temporal-config/task-queues';
+import { ensureInstallAdmin } from './admin-token';
+import { startStack } from './stack/stack';
+
+const HOST_ID = 'bench-tier-host';
+const IDLE_SECONDS = 2 * 365 * 86_400;
+const value = (name: string, fallback: string) => { const i = process.argv.indexOf(`--${name}`); return i >= 0 ? process.argv[i + 1] : fallback; };
+const RUNS = Number(value('runs', '3'));
+const FILES = Number(value('files', '50000'));
+const BASE = join(tmpdir(), 'strata-bench-tiering');
+
+/** 1,000 leaf directories (three levels of ten), files spread over them; every other file idle. */
+function buildPristine(dir: string): ScanFileRow[] {
+  rmSync(dir, { recursive: true, force: true });
+  const now = Math.floor(Date.now() / 1000);
+  const rows: ScanFileRow[] = [];
+  for (let i = 0; i < FILES; i++) {
+    const leaf = join(dir, `d${i % 10}`, `e${Math.floor(i / 10) % 10}`, `f${Math.floor(i / 100) % 10}`);
+    if (i < 1000) mkdirSync(leaf, { recursive: true });
+    const name = `file-${i}.dat`;
+    const size = (i * 37) % 4097;
+    writeFileSync(join(leaf, name), Buffer.alloc(size, i % 251));
+    const when = i % 2 === 0 ? now - IDLE_SECONDS : now;
+    utimesSync(join(leaf, name), when, when);
+    rows.push({ dirPath: leaf, name, size, atime: when, mtime: when, ctime: now });
+  }
+  return rows;
+}
+
+function copyTree(from: string, to: string): void {
+  rmSync(to, { recursive: true, force: true });
+  mkdirSync(join(to, '..'), { recursive: true });
+  const done = spawnSync('cp', ['-a', from, to], { stdio: 'inherit' });
+  if (done.status !== 0) throw new Error(`cp -a ${from} ${to} failed`);
+  // The copy's own writes are flushed now, so neither tool pays for the benchmark's setup.
+  spawnSync('sync');
+}
+
+/** Reads every file into the page cache without moving its atime (O_NOATIME). */
+function warm(dir: string): number {
+  const buffer = Buffer.alloc(8192);
+  let files = 0;
+  const walk = (path: string) => {
+    for (const entry of readdirSync(path, { withFileTypes: true })) {
+      const child = join(path, entry.name);
+      if (entry.isDirectory()) walk(child);
+      else { const fd = openSync(child, constants.O_RDONLY | constants.O_NOATIME); readSync(fd, buffer, 0, buffer.length, 0); closeSync(fd); files++; }
+    }
+  };
+  walk(dir);
+  return files;
+}
+
+function countFiles(dir: string): number {
+  return existsSync(dir) ? (readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length) : 0;
+}
+
+async function startWorkers(env: Record<string, string>, pool: Pool) {
+  // STRATA_BENCH_LOG=INFO shows each host batch's wave and database times.
+  Runtime.install({ logger: new DefaultLogger(process.env.STRATA_BENCH_LOG === 'INFO' ? 'INFO' : 'WARN') });
+  const vault = new VaultClient(vaultSettings(env));
+  const deps = { pool, vault, dataKeys: new DataKeyCache(vault) };
+  const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
+  const central = await Worker.create({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: CORE_TASK_QUEUE, workflowsPath: require.resolve('../workflows'), activities: createActivities(deps) });
+  const host = await Worker.create({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: hostTaskQueue(HOST_ID), activities: createHostActivities({ ...deps, hostId: HOST_ID }) });
+  const running = [central.run(), host.run()];
+  return { vault, async stop() { central.shutdown(); host.shutdown(); await Promise.all(running); await connection.close(); deps.dataKeys.clear(); } };
+}
+
+type App = Awaited<ReturnType<typeof buildApp>>;
+
+async function call(app: App, token: string, method: 'GET' | 'POST' | 'PUT', url: string, payload?: unknown): Promise<Record<string, unknown>> {
+  const response = await app.inject({ method, url: `/api/v1${url}`, headers: { authorization: `Bearer ${token}` }, payload: payload as object });
+  if (response.statusCode >= 300) throw new Error(`${method} ${url}: ${response.statusCode} ${response.body}`);
+  return response.json();
+}
+
+interface StrataRun { planned: number; planSeconds: number; actSeconds: number; stubbed: number }
+
+async function runStrata(app: App, temporal: Client, pool: Pool, installToken: string, run: number, rows: ScanFileRow[], pristine: string): Promise<StrataRun> {
+  const source = join(BASE, `run${run}`, 'strata-src');
+  const target = join(BASE, `run${run}`, 'strata-tier2');
+  copyTree(pristine, source);
+  mkdirSync(target, { recursive: true });
+  const code = `bench-${run}-${issueToken().id.slice(0, 8)}`;
+  const tenant = await call(app, installToken, 'POST', '/tenants', { code, name: code });
+  const token = (tenant.adminToken as { token: string }).token;
+  const scanRows = rows.map((row) => ({ ...row, dirPath: source + row.dirPath.slice(pristine.length) }));
+  await withTenant(pool, { tenantId: tenant.tenantId as string, role: 'strata_ingest' }, (client) =>
+    loadScanSnapshot(client, tenant.tenantId as string, { shareName: 'bench', srcType: 'POSIX', rows: scanRows }));
+  await call(app, token, 'PUT', '/tiering/shares/bench', { source: { hostId: HOST_ID, rootPath: source, scanPathPrefix: source }, target: { uri: pathToFileURL(target).href } });
+  warm(source);
+  const planStart = performance.now();
+  const plan = await call(app, token, 'POST', '/tiering/plans', { shareName: 'bench' });
+  const planned = await temporal.workflow.getHandle(plan.workflowId as string).result();
+  const planSeconds = (performance.now() - planStart) / 1000;
+  const actStart = performance.now();
+  const act = await call(app, token, 'POST', `/tiering/plans/${plan.planId}/act`, {});
+  const acted = await temporal.workflow.getHandle(act.workflowId as string).result();
+  const actSeconds = (performance.now() - actStart) / 1000;
+  if (acted.status !== 'completed') throw new Error(`act ended ${acted.status}: ${JSON.stringify(acted.summary)}`);
+  return { planned: Number(planned.summary.files), planSeconds, actSeconds, stubbed: Number(acted.summary.stubbed) };
+}
+
+function runRclone(run: number, pristine: string): { moved: number; seconds: number } {
+  const source = join(BASE, `run${run}`, 'rclone-src');
+  const target = join(BASE, `run${run}`, 'rclone-tier2');
+  copyTree(pristine, source);
+  rmSync(target, { recursive: true, force: true });
+  warm(source);
+  const start = performance.now();
+  const done = spawnSync('/usr/bin/rclone', ['move', '--min-age', '365d', '--disable', 'Move,DirMove', source, target], { stdio: 'inherit' });
+  const seconds = (performance.now() - start) / 1000;
+  if (done.status !== 0) throw new Error('rclone move failed');
+  return { moved: countFiles(target), seconds };
+}
+
+async function main(): Promise<void> {
+  if (!existsSync('/usr/bin/rclone')) throw new Error('rclone is missing: apt-get install rclone');
+  const stack = await startStack('test', { ...process.env, STRATA_TEST_SLOT: process.env.STRATA_TEST_SLOT ?? '6' });
+  Object.assign(process.env, stack.env);
+  const pool = createAppPool(16, process.env);
+  const workers = await startWorkers(stack.env, pool);
+  const connection = await Connection.connect({ address: stack.env.TEMPORAL_ADDRESS });
+  const temporal = new Client({ connection, namespace: stack.env.TEMPORAL_NAMESPACE });
+  const app = await buildApp({ pool, temporal, temporalConnection: connection, vault: workers.vault, dataDir: stack.dataDir });
+  const installToken = issueToken().token;
+  await ensureInstallAdmin(databaseSettings(process.env).adminUrl, installToken);
+  try {
+    const pristine = join(BASE, 'pristine');
+    console.log(`[bench] building ${FILES} files (half idle) in ${pristine}`);
+    const rows = buildPristine(pristine);
+    let best = { strata: 0, rclone: 0, moved: 0 };
+    for (let run = 1; run <= RUNS; run++) {
+      const strata = await runStrata(app, temporal, pool, installToken, run, rows, pristine);
+      const strataRate = strata.stubbed / (strata.planSeconds + strata.actSeconds);
+      console.log(`[bench] run ${run} strata: planned ${strata.planned} in ${strata.planSeconds.toFixed(2)} s, acted on ${strata.stubbed} in ${strata.actSeconds.toFixed(2)} s`
+        + ` (copy + SHA-256 verify + stub with xattrs): ${strataRate.toFixed(0)} files/s plan+act, ${(strata.stubbed / strata.actSeconds).toFixed(0)} files/s act alone`);
+      const rclone = runRclone(run, pristine);
+      const rcloneRate = rclone.moved / rclone.seconds;
+      console.log(`[bench] run ${run} rclone move --min-age 365d --disable Move,DirMove: ${rclone.moved} files in ${rclone.seconds.toFixed(2)} s: ${rcloneRate.toFixed(0)} files/s`);
+      if (strata.stubbed !== rclone.moved) throw new Error(`strata moved ${strata.stubbed} files, rclone ${rclone.moved}`);
+      best = { strata: Math.max(best.strata, strataRate), rclone: Math.max(best.rclone, rcloneRate), moved: rclone.moved };
+      rmSync(join(BASE, `run${run}`), { recursive: true, force: true });
+    }
+    const ratio = best.strata / best.rclone;
+    console.log(`[bench] best of ${RUNS}: strata ${best.strata.toFixed(0)} files/s, rclone ${best.rclone.toFixed(0)} files/s (${best.moved} of ${FILES} files idle), ratio ${ratio.toFixed(2)}`);
+    console.log(JSON.stringify({ bench: 'tiering', files: FILES, strata_files_per_s: Math.round(best.strata), peer: 'rclone', peer_files_per_s: Math.round(best.rclone), ratio: Number(ratio.toFixed(3)) }));
+  } finally {
+    await app.close();
+    await workers.stop();
+    await connection.close();
+    await pool.end();
+    await stack.stop();
+  }
+}
+
+main().catch((error) => { console.error(error); process.exit(1); });
