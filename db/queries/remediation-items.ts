@@ -11,14 +11,17 @@ export type WorkPhase = 'apply' | 'verify' | 'rollback' | 'drift';
 
 export interface ItemRange { runId: string; from: number; to: number }
 
+/** Items of the range not yet snapshotted: slices are saved in item order, so a retry starts after the last saved one. */
 export async function snapshotWork(client: PoolClient, range: ItemRange): Promise<SnapshotItem[]> {
+  const done = await client.query(
+    'SELECT coalesce(max(item_no), $2 - 1) AS last FROM remediation_snapshot WHERE run_id = $1 AND item_no BETWEEN $2 AND $3',
+    [range.runId, range.from, range.to]);
   const result = await client.query(
     `SELECT i.item_no AS "itemNo", i.path, i.file_ref::text AS "fileRef", i.is_dir AS "isDir", sd.owner_uid AS "sourceUid",
             sd.owner_gid AS "sourceGid", sd.acl AS "sourceAcl", sd.default_acl AS "sourceDefault"
        FROM remediation_item i JOIN security_descriptor sd ON sd.id = i.source_sd_id
       WHERE i.run_id = $1 AND i.item_no BETWEEN $2 AND $3
-        AND NOT EXISTS (SELECT 1 FROM remediation_snapshot s WHERE s.tenant_id = i.tenant_id AND s.run_id = i.run_id AND s.item_no = i.item_no)
-      ORDER BY i.item_no`, [range.runId, range.from, range.to]);
+      ORDER BY i.item_no`, [range.runId, Number(done.rows[0].last) + 1, range.to]);
   return result.rows.map((row) => ({ ...row, sourceUid: Number(row.sourceUid), sourceGid: Number(row.sourceGid) }));
 }
 
