@@ -1,5 +1,7 @@
-// What a stub is: a small file in place of a tiered one, keeping its name, mode,
-// owner and times, whose user.strata.* xattrs say where the content went.
+// What a stub is: an empty file in place of a tiered one, keeping its name, mode,
+// owner, times and other xattrs, whose user.strata.* xattrs say where the content
+// went. Empty, so it costs no data block (a small file's stub would otherwise take as
+// much space as the file) and no reader mistakes it for the content.
 import * as ffi from './ffi';
 
 export const STUB_XATTR = {
@@ -13,13 +15,6 @@ export const STUB_XATTR = {
 export const STRATA_XATTR_PREFIX = 'user.strata.';
 
 export interface StubRecord { uri: string; size: number; sha256: string; tierId: number; atimeNs: string; mtimeNs: string }
-
-export function stubText(stub: StubRecord): string {
-  return [
-    'This file was moved to Tier-2 storage by strata. Ask your administrator to rehydrate it.',
-    `uri: ${stub.uri}`, `size: ${stub.size}`, `sha256: ${stub.sha256}`, '',
-  ].join('\n');
-}
 
 /** The stub record of a path, or null when the file is not a stub (the sha256 xattr is the marker). */
 export function readStub(path: string): StubRecord | null {

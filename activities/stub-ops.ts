@@ -3,7 +3,7 @@
 // the reverse for rehydration (fetch, restore metadata, swap back).
 import * as fs from 'node:fs';
 import { futimens } from './ffi-xattr';
-import { copyXattrs, readStub, stubText, writeStubXattrs, type StubRecord } from './stub-format';
+import { copyXattrs, readStub, writeStubXattrs, type StubRecord } from './stub-format';
 import {
   copyContent, createFresh, errnoCode, fingerprintOf, hashFd, insideRoot, lstatOrNull, metaOf, removeIfPresent, sameFingerprint, type FileMeta,
 } from './tiering-fsops';
@@ -34,12 +34,11 @@ function applyMeta(fd: number, meta: Pick<FileMeta, 'mode' | 'uid' | 'gid'>, ati
   futimens(fd, BigInt(atimeNs), BigInt(mtimeNs));
 }
 
-/** A stub in a temp file beside the source: pointer text, the source's xattrs, strata's xattrs, owner, mode, times. */
+/** A stub in a temp file beside the source: empty, with the source's xattrs, strata's xattrs, owner, mode and times. */
 export function writeStubTemps(items: StubTempRequest[]): (string | null)[] {
   return perItem(items, (item) => {
     const fd = createFresh(item.tempPath);
     try {
-      fs.writeSync(fd, stubText(item.stub));
       copyXattrs(item.sourcePath, fd);
       writeStubXattrs(fd, item.stub);
       applyMeta(fd, item.meta, item.meta.atimeNs, item.meta.mtimeNs);

@@ -9,14 +9,16 @@ import type { FsTier2Ops } from '../lib/tier2-fs';
 import type { Durability, Tier2Target } from '../lib/tier2-target';
 import type { Inspection } from './tiering-fsops';
 import type { TieringPool } from './tiering-pool';
+import { InvalidInputError } from './errors';
 
 export interface WaveContext { pool: TieringPool; ops: FsTier2Ops; target: Tier2Target; root: string; durability: Durability }
 
 type Staged = { index: number; sha256: string; size: number };
 
+/** The file's path on this host; plans only hold validated segments, so a bad one is a bug, refused loudly. */
 export function localPath(root: string, relPath: string): string {
   if (relPath.split('/').some((segment) => segment === '' || segment === '.' || segment === '..')) {
-    throw new Error(`unsafe relative path ${JSON.stringify(relPath)}`);
+    throw new InvalidInputError(`unsafe relative path ${JSON.stringify(relPath)}`);
   }
   return join(root, relPath);
 }
@@ -36,6 +38,7 @@ export async function actWave(ctx: WaveContext, rows: WorkRow[]): Promise<Outcom
   const outcomes = new Map<number, Outcome>();
   const settle = (i: number, outcome: Omit<Outcome, 'id' | 'fullPath'>) => outcomes.set(rows[i].id, { id: rows[i].id, fullPath: rows[i].fullPath, ...outcome });
   const paths = rows.map((row) => localPath(ctx.root, row.relPath));
+  // A key outside the target (its root URI changed since planning) fails that file only.
   const keys = rows.map((row) => keyOfUri(ctx.target.rootUri, row.targetUri));
   const inspections = await ctx.pool.run('inspectSources', rows.map((row, i) => ({
     path: paths[i], root: ctx.root, expectSize: row.size, expectMtime: row.mtime,

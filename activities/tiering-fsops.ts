@@ -115,9 +115,12 @@ export function hashFd(fd: number): { size: number; sha256: string } {
   return { size: position, sha256: hash.digest('hex') };
 }
 
+/** Below this a reflink saves nothing over copy_file_range (which itself remaps extents where it can). */
+const REFLINK_MIN_BYTES = 64 * 1024;
+
 /** Reflink where the filesystem shares extents, copy_file_range in the kernel else, a stream as the last resort. */
 export function copyContent(inFd: number, outFd: number, size: number): 'reflink' | 'copy_file_range' | 'stream' {
-  if (size > 0 && ficlone(outFd, inFd)) return 'reflink';
+  if (size >= REFLINK_MIN_BYTES && ficlone(outFd, inFd)) return 'reflink';
   if (copyFileRange(inFd, outFd, size)) return 'copy_file_range';
   const buffer = (scratch ??= Buffer.allocUnsafe(CHUNK));
   for (let position = 0; ;) {
@@ -174,7 +177,7 @@ function stageCopy(item: StageRequest): Tier2PutResult {
       const copy = hashFd(outFd);
       const failure = copyFailure(inFd, item, source, copy);
       if (failure) { removeIfPresent(item.tempPath); return failure; }
-      tagCopy(outFd, item.label, copy.sha256);
+      if (item.label !== null) tagCopy(outFd, item.label, copy.sha256);
       if (item.fsync) fs.fsyncSync(outFd);
       return { ok: true, size: copy.size, sha256: copy.sha256 };
     } finally {

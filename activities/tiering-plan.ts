@@ -30,28 +30,26 @@ export function createTieringPlanActivities({ pool }: Pick<ActivityDeps, 'pool'>
     async buildTieringPlan(input: PlanInput): Promise<plans.PlanProgress> {
       const context = await asPlanner(input.tenantId, (client) => pageContext(client, input.planId));
       if (context.progress.done) return context.progress;
-      const scanId = context.plan.scanId as number;
       const cutoff = idleCutoff(new Date(context.plan.asOf), context.policy.idleDays);
-      for (;;) {
-        const page = await asPlanner(input.tenantId, (client) => plans.candidatePage(client, {
-          scanId, afterFileId: context.progress.afterFileId ?? 0, cutoff, basis: context.policy.basis, minSize: context.policy.minSizeBytes, limit: PAGE,
-        }));
-        const { rows, lastId, capped } = selectRows(context, page);
-        context.progress.candidates = (context.progress.candidates ?? 0) + page.length;
-        context.progress.afterFileId = lastId;
-        context.progress.capped = capped;
-        await asPlanner(input.tenantId, async (client) => {
-          const inserted = await insertPlanned(client, input.tenantId, { planId: input.planId, shareName: context.plan.shareName, plannedBy: input.actor }, rows);
-          // Capped, unless paths planned before left room under the cap: then the next page fills it.
-          context.progress.done = page.length === 0 || (capped && inserted.files === rows.length);
-          context.progress.planned = (context.progress.planned ?? 0) + inserted.files;
-          context.progress.plannedBytes = (context.progress.plannedBytes ?? 0) + inserted.bytes;
-          context.progress.alreadyPlanned = (context.progress.alreadyPlanned ?? 0) + rows.length - inserted.files;
-          await plans.savePlanProgress(client, input.planId, context.progress);
+      // One reading transaction holds the cursor; each page is written in its own transaction with the progress.
+      await asPlanner(input.tenantId, async (reader) => {
+        await plans.openCandidates(reader, {
+          scanId: context.plan.scanId as number, afterFileId: context.progress.afterFileId ?? 0, cutoff,
+          basis: context.policy.basis, minSize: context.policy.minSizeBytes,
         });
-        Context.current().heartbeat(context.progress);
-        if (context.progress.done) return context.progress;
-      }
+        let carried: plans.Candidate[] = [];
+        while (!context.progress.done) {
+          const page = carried.length > 0 ? carried : await plans.fetchCandidates(reader, PAGE);
+          const { rows, consumed, lastId, capped } = selectRows(context, page);
+          carried = page.slice(consumed);
+          context.progress.candidates = (context.progress.candidates ?? 0) + consumed;
+          context.progress.afterFileId = lastId;
+          context.progress.capped = capped;
+          await asPlanner(input.tenantId, (client) => savePage(client, input, context, rows, page.length === 0 || capped));
+          Context.current().heartbeat(context.progress);
+        }
+      });
+      return context.progress;
     },
 
     /** Marks the plan PLANNED with counts and bytes by top-level folder; audited once. */
@@ -88,6 +86,17 @@ export function createTieringPlanActivities({ pool }: Pick<ActivityDeps, 'pool'>
   };
 }
 
+async function savePage(client: PoolClient, input: PlanInput, context: PageContext, rows: PlannedRow[], last: boolean): Promise<void> {
+  const inserted = await insertPlanned(client, input.tenantId, { planId: input.planId, shareName: context.plan.shareName, plannedBy: input.actor }, rows);
+  const progress = context.progress;
+  // A capped page ends the plan, unless paths planned before left room under the cap: then the next rows fill it.
+  progress.done = last && (!progress.capped || inserted.files === rows.length);
+  progress.planned = (progress.planned ?? 0) + inserted.files;
+  progress.plannedBytes = (progress.plannedBytes ?? 0) + inserted.bytes;
+  progress.alreadyPlanned = (progress.alreadyPlanned ?? 0) + rows.length - inserted.files;
+  await plans.savePlanProgress(client, input.planId, progress);
+}
+
 async function pageContext(client: PoolClient, planId: string): Promise<PageContext> {
   const plan = await plans.getPlan(client, planId);
   if (!plan) throw new NotFoundError(`tiering plan ${planId} not found`);
@@ -108,17 +117,17 @@ async function scanType(client: PoolClient, scanId: number): Promise<string> {
   return (await client.query('SELECT src_type FROM scan WHERE id = $1', [scanId])).rows[0]?.src_type ?? 'POSIX';
 }
 
-/** The page's rows that pass the filters and fit the plan's caps, and where the page ends. */
-function selectRows(context: PageContext, page: plans.Candidate[]): { rows: PlannedRow[]; lastId: number; capped: boolean } {
+/** The page's rows that pass the filters and fit the plan's caps, how many candidates that consumed, and the last one's id. */
+function selectRows(context: PageContext, page: plans.Candidate[]): { rows: PlannedRow[]; consumed: number; lastId: number; capped: boolean } {
   const { policy, progress } = context;
   const rows: PlannedRow[] = [];
   const seen = new Set<string>();
   let lastId = progress.afterFileId ?? 0;
   let files = progress.planned ?? 0;
   let bytes = progress.plannedBytes ?? 0;
-  for (const candidate of page) {
+  for (const [index, candidate] of page.entries()) {
     if ((policy.maxFiles !== null && files >= policy.maxFiles) || (policy.maxBytes !== null && bytes + candidate.size > policy.maxBytes)) {
-      return { rows, lastId, capped: true };
+      return { rows, consumed: index, lastId, capped: true };
     }
     lastId = candidate.fileId;
     const relative = relativeSegments(context.style, context.prefix, candidate.dirPath, candidate.name);
@@ -138,5 +147,5 @@ function selectRows(context: PageContext, page: plans.Candidate[]): { rows: Plan
       atime: candidate.atime, mtime: candidate.mtime, targetUri: targetUri(context.rootUri, objectKey(context.plan.shareName, relative.segments)),
     });
   }
-  return { rows, lastId, capped: false };
+  return { rows, consumed: page.length, lastId, capped: false };
 }

@@ -17,7 +17,7 @@ export interface WaveLimits {
 export type StopReason = 'failure-ratio' | 'budget' | 'cancelled';
 export interface BatchResult { loaded: number; processed: number; failed: number; done: boolean; stopped: StopReason | null; summary: Record<string, unknown> }
 
-export const DEFAULT_WAVE_SIZE = 512;
+export const DEFAULT_WAVE_SIZE = 1000;
 /** Waves in flight at once: while one waits on a durability barrier the next one's files are copied. */
 export const WAVES_IN_FLIGHT = 2;
 

@@ -5,13 +5,14 @@ import { constants } from 'node:fs';
 import { access, opendir, rm, stat, statfs } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TEMP_SUFFIX, normalizeRootUri } from './target-uri';
+import { TEMP_SUFFIX, decodeKey, normalizeRootUri } from './target-uri';
 import type {
   Durability, SourceFingerprint, Tier2Entry, Tier2Expected, Tier2GetItem, Tier2GetResult, Tier2PutItem, Tier2PutResult,
   Tier2Target, Tier2VerifyResult,
 } from './tier2-target';
 
-export interface StageRequest { sourcePath: string; fingerprint: SourceFingerprint; tempPath: string; label: string; fsync: boolean }
+/** label: tag the copy with its source path (only where the key itself does not say it, as each tag costs an xattr block). */
+export interface StageRequest { sourcePath: string; fingerprint: SourceFingerprint; tempPath: string; label: string | null; fsync: boolean }
 export interface FetchRequest { fromPath: string; toPath: string; expected: Tier2Expected; fsync: boolean }
 export interface BarrierRequest { mode: Durability; anchors: string[]; files: string[]; dirs: string[] }
 
@@ -53,7 +54,8 @@ export class FsTier2Target implements Tier2Target {
     const finals = items.map((item) => this.pathOf(item.key));
     const fsyncEach = this.durability === 'fsync';
     const results = await this.ops.stage(items.map((item, i) => ({
-      sourcePath: item.sourcePath, fingerprint: item.fingerprint, tempPath: finals[i] + TEMP_SUFFIX, label: item.label, fsync: fsyncEach,
+      sourcePath: item.sourcePath, fingerprint: item.fingerprint, tempPath: finals[i] + TEMP_SUFFIX, fsync: fsyncEach,
+      label: decodeKey(item.key) === null ? item.label : null,
     })));
     const staged = finals.filter((_f, i) => results[i].ok);
     if (staged.length === 0) return results;

@@ -31,7 +31,7 @@ export function hostActivities(hostId: string, options: TieringRunOptions = {}) 
  * heartbeat (throttled to 80% of the heartbeat timeout); a batch boundary is sooner.
  */
 export function batchLimit(options: TieringRunOptions): number {
-  const limit = options.batchSize ?? 2000;
+  const limit = options.batchSize ?? 4000;
   const perSecond = options.pacing?.filesPerSecond;
   return perSecond ? Math.max(1, Math.min(limit, Math.ceil(perSecond * 2))) : limit;
 }

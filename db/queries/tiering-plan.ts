@@ -46,17 +46,25 @@ export async function savePlanProgress(client: PoolClient, planId: string, progr
 
 export interface Candidate { fileId: number; dirId: number; dirPath: string; name: string; size: number; atime: number; mtime: number }
 
-/** The next page of idle files of the scan after a file id, in id order. */
-export async function candidatePage(client: PoolClient, query: { scanId: number; afterFileId: number; cutoff: number; basis: IdleBasis; minSize: number; limit: number }): Promise<Candidate[]> {
+/**
+ * Opens a cursor over the scan's idle files after a file id, in id order: one query
+ * for the whole plan (one plan, one sort), fetched page by page. Lives as long as
+ * the caller's transaction.
+ */
+export async function openCandidates(client: PoolClient, query: { scanId: number; afterFileId: number; cutoff: number; basis: IdleBasis; minSize: number }): Promise<void> {
   const idleColumn = query.basis === 'mtime' ? 'f.mtime_unix' : 'f.atime_unix';
-  const result = await client.query(
-    `SELECT f.id AS "fileId", f.dir_id AS "dirId", d.dir_path AS "dirPath", f.name, f.size_bytes AS size,
+  await client.query(
+    `DECLARE tiering_candidates NO SCROLL CURSOR FOR
+     SELECT f.id AS "fileId", f.dir_id AS "dirId", d.dir_path AS "dirPath", f.name, f.size_bytes AS size,
             f.atime_unix AS atime, f.mtime_unix AS mtime
        FROM file f JOIN dir d ON d.id = f.dir_id
       WHERE f.scan_id = $1 AND f.id > $2 AND ${idleColumn} <= $3 AND f.size_bytes >= $4
-      ORDER BY f.id LIMIT $5`,
-    [query.scanId, query.afterFileId, query.cutoff, query.minSize, query.limit]);
-  return result.rows;
+      ORDER BY f.id`,
+    [query.scanId, query.afterFileId, query.cutoff, query.minSize]);
+}
+
+export async function fetchCandidates(client: PoolClient, limit: number): Promise<Candidate[]> {
+  return (await client.query(`FETCH ${Math.max(1, Math.floor(limit))} FROM tiering_candidates`)).rows;
 }
 
 export interface FolderSummary { folder: string; files: number; bytes: number }

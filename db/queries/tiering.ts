@@ -73,11 +73,30 @@ function countersOf(outcomes: Outcome[]): Record<string, number> {
   return counters;
 }
 
+/** The longest directory prefix the paths share, so audit queries by path prefix find the entry. */
+export function commonDirectory(paths: string[]): string {
+  if (paths.length === 0) return '';
+  let prefix = paths[0];
+  for (const path of paths) while (!path.startsWith(prefix)) prefix = prefix.slice(0, -1);
+  const cut = Math.max(prefix.lastIndexOf('/'), prefix.lastIndexOf('\\'));
+  return paths.length === 1 ? paths[0] : prefix.slice(0, cut + 1);
+}
+
+/**
+ * One audit entry per outcome per wave, listing every file (path, hash, size or
+ * reason): each object is audited exactly once, in the transaction that records it,
+ * without a chained audit row per file.
+ */
 function auditRowsOf(kind: 'act' | 'rehydrate', actionId: string, outcomes: Outcome[]): AuditRow[] {
-  return outcomes.map((o) => ({
-    action: `tier.${o.result}`, target: o.fullPath,
-    details: { actionId, kind, objectId: o.id, uri: o.uri, size: o.size, sha256: o.sha256, reason: o.reason, detail: o.detail },
-    eventKey: `tier.${kind}/${actionId}/${o.id}`,
+  const byResult = new Map<string, Outcome[]>();
+  for (const o of outcomes) byResult.set(o.result, [...(byResult.get(o.result) ?? []), o]);
+  return [...byResult].map(([result, group]) => ({
+    action: `tier.${result}`, target: commonDirectory(group.map((o) => o.fullPath)),
+    details: {
+      actionId, kind, count: group.length, bytes: group.reduce((n, o) => n + (o.size ?? 0), 0),
+      files: group.map((o) => (o.reason ? { id: o.id, path: o.fullPath, reason: o.reason, detail: o.detail } : { id: o.id, path: o.fullPath, sha256: o.sha256, size: o.size, uri: o.uri })),
+    },
+    eventKey: `tier.${kind}/${actionId}/${group[0].id}-${group[group.length - 1].id}/${result}`,
   }));
 }
 
