@@ -22,11 +22,22 @@ import { approvalsPageRoutes } from './approvals/routes';
 import { tieringRoutes } from './tiering/routes';
 import { remediationRoutes } from './remediation/routes';
 import { driftRoutes } from './drift/routes';
+import { installBodyWatchdog } from './body-watchdog';
+import { handleClientError } from './client-errors';
+import { trackRoutes } from './route-catalog';
+import { installJsonParser } from './json-body';
+import { TenantLimiter } from './limits/enforcer';
+import { LimitStore } from './limits/store';
+import { limitRoutes } from './limits/routes';
 
 export interface AppOptions { logger?: boolean | object; bodyLimit?: number }
 
 export async function buildApp(context: ApiContext, options: AppOptions = {}): Promise<FastifyInstance> {
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit: options.bodyLimit ?? 1_048_576 }).withTypeProvider<ZodTypeProvider>();
+  const app = Fastify({
+    logger: options.logger ?? false, bodyLimit: options.bodyLimit ?? 1_048_576, clientErrorHandler: handleClientError, frameworkErrors: handleError,
+  }).withTypeProvider<ZodTypeProvider>();
+  trackRoutes(app);
+  installJsonParser(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(handleError);
@@ -41,8 +52,12 @@ export async function buildApp(context: ApiContext, options: AppOptions = {}): P
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   installMetrics(app);
+  installBodyWatchdog(app);
+  const limiter = new TenantLimiter(context.pool, new LimitStore(context.pool));
+  limiter.install(app);
   await app.register(healthRoutes(context));
   await app.register(tenantRoutes(context), { prefix: '/api/v1' });
+  await app.register(limitRoutes(context, limiter), { prefix: '/api/v1' });
   await app.register(auditRoutes(context), { prefix: '/api/v1' });
   await app.register(scanRoutes(context), { prefix: '/api/v1' });
   await app.register(auditUpdateRoutes(context), { prefix: '/api/v1' });

@@ -1,5 +1,6 @@
 // The root error handler: maps every failure to problem+json. Temporal's
 // not-found is 404, already-started 409; 5xx details are logged, never shown.
+import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { WorkflowNotFoundError } from '@temporalio/client';
@@ -15,7 +16,7 @@ export function problemFrom(error: unknown, request: FastifyRequest): { body: Pr
   }
   if (hasZodFastifySchemaValidationErrors(error)) {
     const errors = error.validation.map((issue) => ({
-      field: `${error.validationContext ?? 'body'}${issue.instancePath.replace(/\//g, '.')}`, reason: issue.message ?? 'invalid',
+      field: `${error.validationContext ?? 'body'}${issue.instancePath.replace(/\//g, '.')}`.replace(/\.$/, ''), reason: issue.message ?? 'invalid',
     }));
     const detail = `invalid request: ${errors.map((e) => `${e.field}: ${e.reason}`).join('; ')}`;
     return { body: { ...base, status: 400, title: 'Bad Request', detail, errors } };
@@ -29,7 +30,8 @@ export function problemFrom(error: unknown, request: FastifyRequest): { body: Pr
   }
   const fastifyError = error as FastifyError;
   if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode < 500) {
-    return { body: { ...base, status: fastifyError.statusCode, title: 'Bad Request', detail: fastifyError.message } };
+    const status = fastifyError.statusCode;
+    return { body: { ...base, status, title: STATUS_CODES[status] ?? 'Bad Request', detail: fastifyError.message, errors: [{ field: 'request', reason: fastifyError.message }] } };
   }
   return { body: { ...base, status: 500, title: 'Internal Server Error', detail: 'the server failed to handle this request; it has been logged' } };
 }

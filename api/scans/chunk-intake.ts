@@ -61,6 +61,8 @@ function feed(body: Readable, entry: Writable): () => void {
   const closedEarly = () => { if (!body.readableEnded) entry.destroy(new UploadInterrupted()); };
   body.on('error', fail);
   body.on('close', closedEarly);
+  // A body that already failed (e.g. timed out while the request was being checked) emits nothing more.
+  if (body.destroyed) process.nextTick(() => entry.destroy(body.errored ?? new UploadInterrupted()));
   body.pipe(entry);
   return () => {
     body.unpipe(entry);

@@ -29,7 +29,10 @@ export const scanStarted = z.string().transform((value, ctx) => {
 
 const shareName = z.string().min(1).max(255);
 
-export const chunkParams = z.object({ scanGuid, seq: z.coerce.number().int().min(0).max(MAX_SEQ) });
+/** Plain decimal digits only: "1e3", "0x10" or " 1" would otherwise coerce to another chunk number. */
+const seq = z.string().regex(/^\d{1,8}$/, `a chunk number, 0 to ${MAX_SEQ}, in plain digits`).transform(Number);
+
+export const chunkParams = z.object({ scanGuid, seq });
 
 export const scanHeaders = z.looseObject({
   'x-scan-started': scanStarted,

@@ -91,7 +91,8 @@ export const actSchema = {
 
 export const rehydrateSchema = {
   body: z.object({
-    paths: z.array(z.string().min(1).max(8192)).min(1).max(1000).optional(),
+    paths: z.array(z.string().min(1).max(8192).refine((path) => !path.includes('\0') && !path.split(/[\\/]/).some((segment) => segment === '.' || segment === '..'),
+      'a file path without NUL bytes or . and .. segments')).min(1).max(1000).optional(),
     planId: uuid.optional(),
     rewarmed: z.literal(true).optional(),
     shareName: shareName.optional(),
