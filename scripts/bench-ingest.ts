@@ -4,14 +4,13 @@
 // Postgres. `npm run bench:ingest -- --rows 1000000 [--sizes 1000000,5000000]`.
 // The last line printed is one JSON object with both rates and their ratio.
 import { randomUUID } from 'node:crypto';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { issueToken } from '../lib/tokens';
-import { projectRoot } from '../lib/paths';
 import { startStack, type Stack } from './stack/stack';
+import { startChild, stopChildren, waitForApi } from './stack/children';
 import { closeConnections, scanStatus, sealScan, uploadChunk, type ApiTarget, type ScanHeaders } from './agent-client';
 import { generateBenchData, type BenchData } from './bench-ingest-data';
 import { preparePeerDatabase, runPeer } from './bench-ingest-peer';
@@ -28,22 +27,6 @@ function parseOptions(argv: string[]): Options {
     inFlight: Number(value('in-flight', '3')), parallel: Number(value('parallel', '2')), peer: !argv.includes('--no-peer'),
     timeline: argv.includes('--timeline'), repeat: Number(value('repeat', '1')),
   };
-}
-
-function startChild(name: string, script: string, env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, [join(projectRoot(), 'dist', script)], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  let tail = '';
-  child.stderr?.on('data', (data: Buffer) => { tail = (tail + data.toString()).slice(-8000); });
-  child.once('exit', (code, signal) => { if (code) console.error(`[${name}] exited with ${code ?? signal}:\n${tail}`); });
-  return child;
-}
-
-async function waitForApi(api: string): Promise<void> {
-  for (let i = 0; i < 240; i++) {
-    try { if ((await fetch(`${api}/healthz`)).ok) return; } catch { /* not up yet */ }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error('the api did not come up');
 }
 
 async function createTenant(adminUrl: string): Promise<{ tenantId: string; code: string; token: string }> {
@@ -183,8 +166,7 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({ bench: 'ingest', rows: options.rows, strata_rows_per_s: main.strata, peer: 'psql-pipeline', peer_rows_per_s: main.peer ?? null, ratio }));
   } finally {
     closeConnections();
-    for (const child of children) child.kill('SIGTERM');
-    await Promise.all(children.map((child) => new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)))));
+    await stopChildren(children);
     await stack.stop();
   }
 }
