@@ -1,5 +1,5 @@
-// What a stub is: an empty file in place of a tiered one, keeping its name, mode,
-// owner, times and other xattrs, whose user.strata.* xattrs say where the content
+// What a stub is: the tiered file itself emptied, keeping its inode, name, mode,
+// owner, times, ACLs and other xattrs, whose user.strata.* xattrs say where the content
 // went. Empty, so it costs no data block (a small file's stub would otherwise take as
 // much space as the file) and no reader mistakes it for the content.
 import * as ffi from './ffi';
@@ -35,6 +35,11 @@ export function writeStubXattrs(fd: number, stub: StubRecord): void {
   set(STUB_XATTR.size, String(stub.size));
   set(STUB_XATTR.origin, `${stub.tierId} ${stub.atimeNs} ${stub.mtimeNs}`);
   set(STUB_XATTR.sha256, stub.sha256);
+}
+
+/** Unmarks a file: the marker goes first, so a half-unmarked file is never taken for a stub. */
+export function removeStubXattrs(fd: number): void {
+  for (const name of [STUB_XATTR.sha256, STUB_XATTR.uri, STUB_XATTR.size, STUB_XATTR.origin]) ffi.fremovexattr(fd, name);
 }
 
 const BEST_EFFORT_NAMESPACES = ['security.', 'trusted.'];

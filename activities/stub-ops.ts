@@ -1,9 +1,9 @@
-// Synchronous stub steps, run on the host's worker threads: writing a stub beside
-// its source, swapping it in only if the source is exactly what was copied, and
+// Synchronous stub steps, run on the host's worker threads: turning a source into
+// its stub only if it is exactly what was copied, finishing interrupted stubs, and
 // the reverse for rehydration (fetch, restore metadata, swap back).
 import * as fs from 'node:fs';
 import { futimens } from './ffi-xattr';
-import { copyXattrs, readStub, writeStubXattrs, type StubRecord } from './stub-format';
+import { copyXattrs, readStub, removeStubXattrs, writeStubXattrs, type StubRecord } from './stub-format';
 import {
   copyContent, createFresh, errnoCode, fingerprintOf, hashFd, insideRoot, lstatOrNull, metaOf, removeIfPresent, sameFingerprint, type FileMeta,
 } from './tiering-fsops';
@@ -12,7 +12,6 @@ import type { SourceFingerprint, Tier2GetResult } from '../lib/tier2-target';
 
 const { O_RDONLY, O_RDWR, O_NOFOLLOW } = fs.constants;
 
-export interface StubTempRequest { sourcePath: string; tempPath: string; stub: StubRecord; meta: FileMeta; fsync: boolean }
 export interface ReplaceRequest { tempPath: string; targetPath: string; fingerprint: SourceFingerprint }
 export type ReplaceResult = 'replaced' | 'changed' | { error: string };
 
@@ -34,23 +33,60 @@ function applyMeta(fd: number, meta: Pick<FileMeta, 'mode' | 'uid' | 'gid'>, ati
   futimens(fd, BigInt(atimeNs), BigInt(mtimeNs));
 }
 
-/** A stub in a temp file beside the source: empty, with the source's xattrs, strata's xattrs, owner, mode and times. */
-export function writeStubTemps(items: StubTempRequest[]): (string | null)[] {
-  return perItem(items, (item) => {
-    const fd = createFresh(item.tempPath);
+export interface StubInPlaceRequest { path: string; fingerprint: SourceFingerprint; stub: StubRecord; fsync: boolean }
+export interface CompleteStubRequest { path: string; stub: StubRecord; fsync: boolean }
+export type StubResult = 'stubbed' | 'changed' | { error: string };
+
+/**
+ * Turns the source itself into its stub, only while it is exactly what was copied:
+ * same inode (so the index's file reference stays valid), name, owner, mode, ACLs and
+ * other xattrs. strata's xattrs go on before the content goes, the marker last, so an
+ * interruption leaves either the untouched file or a marked stub completeStubs finishes.
+ */
+export function stubInPlace(items: StubInPlaceRequest[]): StubResult[] {
+  return perItem<StubInPlaceRequest, StubResult>(items, (item) => {
+    const fd = fs.openSync(item.path, O_RDWR | O_NOFOLLOW);
     try {
-      copyXattrs(item.sourcePath, fd);
+      if (!sameFingerprint(fingerprintOf(fs.fstatSync(fd, { bigint: true })), item.fingerprint)) return 'changed';
       writeStubXattrs(fd, item.stub);
-      applyMeta(fd, item.meta, item.meta.atimeNs, item.meta.mtimeNs);
-      if (item.fsync) fs.fsyncSync(fd);
-      return null;
-    } catch (error) {
-      removeIfPresent(item.tempPath);
-      throw error;
+      emptyStub(fd, item.stub, item.fsync);
+      return 'stubbed';
     } finally {
       fs.closeSync(fd);
     }
-  }, (message) => message);
+  }, (error) => ({ error }));
+}
+
+/**
+ * Finishes stubs an interrupted attempt marked: empties one that still holds exactly
+ * the copied content and restores its times; one written to since is unmarked instead
+ * ('changed'), so no later write is ever dropped.
+ */
+export function completeStubs(items: CompleteStubRequest[]): StubResult[] {
+  return perItem<CompleteStubRequest, StubResult>(items, (item) => {
+    const fd = fs.openSync(item.path, O_RDWR | O_NOFOLLOW);
+    try {
+      const st = fs.fstatSync(fd, { bigint: true });
+      if (st.size === 0n && String(st.mtimeNs) === item.stub.mtimeNs) return 'stubbed';
+      if (st.size > 0n) {
+        const content = hashFd(fd);
+        if (content.size !== item.stub.size || content.sha256 !== item.stub.sha256 || String(st.mtimeNs) !== item.stub.mtimeNs) {
+          removeStubXattrs(fd);
+          return 'changed';
+        }
+      }
+      emptyStub(fd, item.stub, item.fsync);
+      return 'stubbed';
+    } finally {
+      fs.closeSync(fd);
+    }
+  }, (error) => ({ error }));
+}
+
+function emptyStub(fd: number, stub: StubRecord, fsync: boolean): void {
+  fs.ftruncateSync(fd, 0);
+  futimens(fd, BigInt(stub.atimeNs), BigInt(stub.mtimeNs));
+  if (fsync) fs.fsyncSync(fd);
 }
 
 /** Renames the temp over the target only while the target is still exactly what was inspected. */

@@ -1,7 +1,7 @@
 // One act wave on the host: inspect the sources, put verified copies on Tier-2 and
-// make them durable, write stubs beside the sources, swap each in only while its
-// source is exactly what was copied, make that durable. A repeated wave finds the
-// stubs it already wrote and only verifies their copies: the only copy is never lost.
+// make them durable, turn each source into its stub only while it is exactly what
+// was copied, make that durable. A repeated wave finds the stubs it already marked,
+// verifies their copies and finishes them: the only copy is never lost.
 import { dirname, join } from 'node:path';
 import type { Outcome, WorkRow } from '../db/queries/tiering';
 import { keyOfUri } from '../lib/target-uri';
@@ -23,7 +23,7 @@ export function localPath(root: string, relPath: string): string {
   return join(root, relPath);
 }
 
-export function tempBeside(path: string, id: number, purpose: 'stub' | 'restore'): string {
+export function tempBeside(path: string, id: number, purpose: 'restore'): string {
   return join(dirname(path), `.${id}.strata-${purpose}~tmp`);
 }
 
@@ -54,22 +54,30 @@ export async function actWave(ctx: WaveContext, rows: WorkRow[]): Promise<Outcom
     } else if (inspection.kind === 'skip') settle(i, { result: 'skipped', reason: inspection.reason, detail: inspection.detail });
     else settle(i, { result: 'failed', reason: 'inspect', detail: inspection.message });
   });
-  await verifyStubbedBefore(ctx, rows, keys, inspections, stubbedBefore, settle);
+  await verifyStubbedBefore(ctx, rows, paths, keys, inspections, stubbedBefore, settle);
   const staged = await putCopies(ctx, rows, paths, keys, inspections, toCopy, settle);
-  await stubAndSwap(ctx, rows, paths, inspections, staged, settle);
+  await stubSources(ctx, rows, paths, inspections, staged, settle);
   return rows.map((row) => outcomes.get(row.id) as Outcome);
 }
 
 type Settle = (i: number, outcome: Omit<Outcome, 'id' | 'fullPath'>) => void;
 
-/** A stub from an earlier, interrupted attempt counts only if its copy is on Tier-2 and matches. */
-async function verifyStubbedBefore(ctx: WaveContext, rows: WorkRow[], keys: (string | null)[], inspections: Inspection[], indexes: number[], settle: Settle): Promise<void> {
+/** A stub from an earlier, interrupted attempt counts only if its copy is on Tier-2 and matches; then it is finished. */
+async function verifyStubbedBefore(ctx: WaveContext, rows: WorkRow[], paths: string[], keys: (string | null)[], inspections: Inspection[], indexes: number[], settle: Settle): Promise<void> {
   const stubs = indexes.map((i) => (inspections[i] as Extract<Inspection, { kind: 'stub' }>).stub);
   const verdicts = await ctx.target.verify(indexes.map((i, n) => ({ key: keys[i] as string, expected: { size: stubs[n].size, sha256: stubs[n].sha256 } })));
-  indexes.forEach((i, n) => {
-    if (verdicts[n] === 'ok') settle(i, { result: 'stubbed', sha256: stubs[n].sha256, size: stubs[n].size, uri: rows[i].targetUri, detail: 'stub found from an earlier attempt' });
-    else settle(i, { result: 'failed', reason: 'stub-without-copy', detail: `Tier-2 copy is ${verdicts[n]}` });
+  const verified = indexes.map((i, n) => ({ i, n })).filter(({ i, n }) => {
+    if (verdicts[n] !== 'ok') settle(i, { result: 'failed', reason: 'stub-without-copy', detail: `Tier-2 copy is ${verdicts[n]}` });
+    return verdicts[n] === 'ok';
   });
+  const completed = await ctx.pool.run('completeStubs', verified.map(({ i, n }) => ({ path: paths[i], stub: stubs[n], fsync: ctx.durability === 'fsync' })));
+  verified.forEach(({ i, n }, k) => {
+    const result = completed[k];
+    if (result === 'stubbed') settle(i, { result: 'stubbed', sha256: stubs[n].sha256, size: stubs[n].size, uri: rows[i].targetUri, detail: 'stub found from an earlier attempt' });
+    else if (result === 'changed') settle(i, { result: 'skipped', reason: 'changed', detail: 'written to after an interrupted attempt marked it; unmarked' });
+    else settle(i, { result: 'failed', reason: 'stub-write', detail: result.error });
+  });
+  await sourceBarrier(ctx, verified.map(({ i }) => paths[i]));
 }
 
 async function putCopies(ctx: WaveContext, rows: WorkRow[], paths: string[], keys: (string | null)[], inspections: Inspection[], indexes: number[], settle: Settle): Promise<Staged[]> {
@@ -87,37 +95,23 @@ async function putCopies(ctx: WaveContext, rows: WorkRow[], paths: string[], key
   return staged;
 }
 
-async function stubAndSwap(ctx: WaveContext, rows: WorkRow[], paths: string[], inspections: Inspection[], staged: Staged[], settle: Settle): Promise<void> {
+/** Copies are durable before any source gives up its content; stubs are durable before the database hears of them. */
+async function stubSources(ctx: WaveContext, rows: WorkRow[], paths: string[], inspections: Inspection[], staged: Staged[], settle: Settle): Promise<void> {
   if (staged.length === 0) return;
+  await ctx.target.flush();
   const file = (i: number) => inspections[i] as Extract<Inspection, { kind: 'file' }>;
-  const temps = staged.map(({ index }) => tempBeside(paths[index], rows[index].id, 'stub'));
-  const written = await ctx.pool.run('writeStubTemps', staged.map(({ index, sha256, size }, n) => ({
-    sourcePath: paths[index], tempPath: temps[n], meta: file(index).meta, fsync: ctx.durability === 'fsync',
+  const results = await ctx.pool.run('stubInPlace', staged.map(({ index, sha256, size }) => ({
+    path: paths[index], fingerprint: file(index).fingerprint, fsync: ctx.durability === 'fsync',
     stub: { uri: rows[index].targetUri, size, sha256, tierId: rows[index].id, atimeNs: file(index).meta.atimeNs, mtimeNs: file(index).meta.mtimeNs },
   })));
-  const ready = staged.map((entry, n) => ({ ...entry, temp: temps[n] })).filter((entry, n) => {
-    if (written[n] !== null) settle(entry.index, { result: 'failed', reason: 'stub-write', detail: written[n] as string });
-    return written[n] === null;
-  });
-  // The copies and the stubs are durable before any source is replaced (stub temps
-  // were fsynced one by one in fsync mode; in syncfs mode this barrier covers them).
-  await ctx.target.flush(ready.length > 0 ? [ctx.root] : []);
-  const swapped = await ctx.pool.run('replaceAll', ready.map((entry) => ({
-    tempPath: entry.temp, targetPath: paths[entry.index], fingerprint: file(entry.index).fingerprint,
-  })));
-  const replaced: string[] = [];
-  const leftovers: string[] = [];
-  ready.forEach((entry, n) => {
-    const result = swapped[n];
-    if (result === 'replaced') {
-      replaced.push(paths[entry.index]);
+  const stubbed: string[] = [];
+  staged.forEach((entry, n) => {
+    const result = results[n];
+    if (result === 'stubbed') {
+      stubbed.push(paths[entry.index]);
       settle(entry.index, { result: 'stubbed', sha256: entry.sha256, size: entry.size, uri: rows[entry.index].targetUri });
-    } else if (result === 'changed') settle(entry.index, { result: 'skipped', reason: 'changed', detail: 'source changed before the stub replaced it' });
-    else {
-      leftovers.push(entry.temp);
-      settle(entry.index, { result: 'failed', reason: 'stub-swap', detail: result.error });
-    }
+    } else if (result === 'changed') settle(entry.index, { result: 'skipped', reason: 'changed', detail: 'source changed before it became a stub' });
+    else settle(entry.index, { result: 'failed', reason: 'stub-write', detail: result.error });
   });
-  await sourceBarrier(ctx, replaced);
-  await ctx.pool.run('removeAll', leftovers);
+  await sourceBarrier(ctx, stubbed);
 }

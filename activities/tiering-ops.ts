@@ -2,10 +2,10 @@
 // of items to one result per item, so batches split across threads freely.
 import type { BarrierRequest } from '../lib/tier2-fs';
 import { barrier, hashPaths, inspectSources, renameAll, stageCopies } from './tiering-fsops';
-import { fetchCopies, inspectStubs, prepareRestored, readStubs, removeAll, replaceAll, writeStubTemps } from './stub-ops';
+import { completeStubs, fetchCopies, inspectStubs, prepareRestored, readStubs, removeAll, replaceAll, stubInPlace } from './stub-ops';
 
 export const TIERING_OPS = {
-  inspectSources, stageCopies, hashPaths, renameAll, fetchCopies, writeStubTemps, replaceAll, removeAll,
+  inspectSources, stageCopies, hashPaths, renameAll, fetchCopies, stubInPlace, completeStubs, replaceAll, removeAll,
   inspectStubs, prepareRestored, readStubs,
   barrier: (requests: BarrierRequest[]) => requests.map((request) => { barrier(request); return null; }),
 };

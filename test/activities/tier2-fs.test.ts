@@ -1,9 +1,11 @@
 // The filesystem Tier-2 target and the stub steps on a real directory tree, run on
 // the worker-thread pool exactly as the host worker runs them.
-import { appendFileSync, linkSync, lstatSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync, closeSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, symlinkSync, truncateSync, utimesSync, writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { lgetxattr, lsetxattr } from '../../activities/ffi';
-import { STUB_XATTR } from '../../activities/stub-format';
+import { STUB_XATTR, writeStubXattrs } from '../../activities/stub-format';
 import { TieringPool, poolFsOps } from '../../activities/tiering-pool';
 import type { Inspection } from '../../activities/tiering-fsops';
 import { objectKey } from '../../lib/target-uri';
@@ -106,27 +108,54 @@ describe('source inspection and stubs', () => {
     expect(await inspect(roots, 'escape/secret', 1, fact.mtime)).toMatchObject({ kind: 'skip', reason: 'outside-root' });
   });
 
-  it('replaces a source by a stub keeping mode, owner, times and xattrs, only while it is unchanged', async () => {
+  function stubOf(inspection: Extract<Inspection, { kind: 'file' }>, content: string, tierId = 7) {
+    return { uri: 'file:///t2/projects/doc.pdf', size: Buffer.byteLength(content), sha256: sha256(Buffer.from(content)), tierId, atimeNs: inspection.meta.atimeNs, mtimeNs: inspection.meta.mtimeNs };
+  }
+
+  it('turns a source into its stub in place, keeping inode, mode, owner, times and xattrs, only while it is unchanged', async () => {
     const { roots } = setup();
     const fact = writeSource(roots, 'doc.pdf', 'the content');
     const path = join(roots.source, 'doc.pdf');
     lsetxattr(path, 'user.keep', Buffer.from('me'));
     const before = lstatSync(path, { bigint: true });
     const inspection = await inspect(roots, 'doc.pdf', fact.size, fact.mtime) as Extract<Inspection, { kind: 'file' }>;
-    const stub = { uri: 'file:///t2/projects/doc.pdf', size: fact.size, sha256: sha256(Buffer.from('the content')), tierId: 7, atimeNs: inspection.meta.atimeNs, mtimeNs: inspection.meta.mtimeNs };
-    const temp = join(roots.source, '.7.strata-stub~tmp');
-    expect(await pool.run('writeStubTemps', [{ sourcePath: path, tempPath: temp, stub, meta: inspection.meta, fsync: false }])).toEqual([null]);
-    expect(await pool.run('replaceAll', [{ tempPath: temp, targetPath: path, fingerprint: inspection.fingerprint }])).toEqual(['replaced']);
+    const stub = stubOf(inspection, 'the content');
+    appendFileSync(path, ' and more');
+    expect(await pool.run('stubInPlace', [{ path, fingerprint: inspection.fingerprint, stub, fsync: false }])).toEqual(['changed']);
+    expect(readFileSync(path, 'utf8')).toBe('the content and more');
+    expect(lgetxattr(path, STUB_XATTR.sha256)).toBeNull();
+    writeFileSync(path, 'the content');
+    utimesSync(path, new Date(Number(before.atimeNs / 1_000_000n)), new Date(Number(before.mtimeNs / 1_000_000n)));
+    const fresh = await inspect(roots, 'doc.pdf', fact.size, fact.mtime) as Extract<Inspection, { kind: 'file' }>;
+    const again = stubOf(fresh, 'the content');
+    expect(await pool.run('stubInPlace', [{ path, fingerprint: fresh.fingerprint, stub: again, fsync: true }])).toEqual(['stubbed']);
     const after = lstatSync(path, { bigint: true });
-    expect([after.mode, after.uid, after.gid, after.mtimeNs, after.atimeNs]).toEqual([before.mode, before.uid, before.gid, before.mtimeNs, before.atimeNs]);
-    expect(after.ino).not.toBe(before.ino);
+    expect([after.ino, after.mode, after.uid, after.gid, String(after.mtimeNs), String(after.atimeNs)])
+      .toEqual([before.ino, before.mode, before.uid, before.gid, again.mtimeNs, again.atimeNs]);
     expect(after.size).toBe(0n);
     expect(lgetxattr(path, 'user.keep')?.toString()).toBe('me');
-    expect(lgetxattr(path, STUB_XATTR.sha256)?.toString()).toBe(stub.sha256);
-    expect(await inspect(roots, 'doc.pdf', fact.size, fact.mtime)).toEqual({ kind: 'stub', stub });
-    // A stale fingerprint (the stub replaced the file it describes) refuses the swap and cleans up.
-    expect(await pool.run('writeStubTemps', [{ sourcePath: path, tempPath: temp, stub, meta: inspection.meta, fsync: false }])).toEqual([null]);
-    expect(await pool.run('replaceAll', [{ tempPath: temp, targetPath: path, fingerprint: inspection.fingerprint }])).toEqual(['changed']);
-    expect(readdirSync(roots.source).sort()).toEqual(['doc.pdf']);
+    expect(await inspect(roots, 'doc.pdf', fact.size, fact.mtime)).toEqual({ kind: 'stub', stub: again });
+    expect(readdirSync(roots.source)).toEqual(['doc.pdf']);
+  });
+
+  it('finishes a stub an interrupted attempt marked, and unmarks one written to since', async () => {
+    const { roots } = setup();
+    const facts = ['kept.txt', 'edited.txt', 'emptied.txt'].map((name) => writeSource(roots, name, `content of ${name}`));
+    const inspections = await Promise.all(['kept.txt', 'edited.txt', 'emptied.txt'].map((name, i) => inspect(roots, name, facts[i].size, facts[i].mtime))) as Extract<Inspection, { kind: 'file' }>[];
+    const stubs = ['kept.txt', 'edited.txt', 'emptied.txt'].map((name, i) => stubOf(inspections[i], `content of ${name}`, i + 1));
+    const paths = ['kept.txt', 'edited.txt', 'emptied.txt'].map((name) => join(roots.source, name));
+    // The crash points: marked with the content still there (twice), and emptied before its times were restored.
+    paths.forEach((path, i) => { const fd = openSync(path, 'r+'); writeStubXattrs(fd, stubs[i]); closeSync(fd); });
+    appendFileSync(paths[1], ' edited later');
+    truncateSync(paths[2], 0);
+    const results = await pool.run('completeStubs', paths.map((path, i) => ({ path, stub: stubs[i], fsync: false })));
+    expect(results).toEqual(['stubbed', 'changed', 'stubbed']);
+    for (const i of [0, 2]) {
+      const st = lstatSync(paths[i], { bigint: true });
+      expect([st.size, String(st.mtimeNs)]).toEqual([0n, stubs[i].mtimeNs]);
+    }
+    expect(readFileSync(paths[1], 'utf8')).toBe('content of edited.txt edited later');
+    expect(lgetxattr(paths[1], STUB_XATTR.sha256)).toBeNull();
+    expect(lgetxattr(paths[1], STUB_XATTR.uri)).toBeNull();
   });
 });
