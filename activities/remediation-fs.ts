@@ -25,7 +25,7 @@ export interface WorkItem extends ItemRef {
   mountPath: string; handleType: number | null; handle: Bytes; snapshot: FileState;
   targetAcl: Uint8Array; targetDefault: Bytes; targetModeBits: number; outcome: string | null;
 }
-export interface OpResult { itemNo: number; result: string; detail: string | null }
+export interface OpResult { itemNo: number; result: string; detail: string | null; verified?: boolean }
 
 export function sameBytes(a: Bytes, b: Bytes): boolean {
   if (a === null || b === null) return a === b;
@@ -131,12 +131,16 @@ function withFile(item: WorkItem, work: (fd: number) => OpResult): OpResult {
   }
 }
 
-/** applied | already | skipped_changed | skipped_missing | failed */
+/**
+ * applied | already | skipped_changed | skipped_missing | failed. An applied or already
+ * compliant file is verified on the same descriptor: its ACLs, mode and owner are read
+ * back from the kernel after the write and compared with the target (`verified`).
+ */
 export function applyOne(item: WorkItem): OpResult {
   const outcome = withFile(item, (fd) => {
     const target = targetState(item);
     const current = readState(fd, item.isDir);
-    if (sameState(current, target)) return { itemNo: item.itemNo, result: 'already', detail: null };
+    if (sameState(current, target)) return { itemNo: item.itemNo, result: 'already', detail: null, verified: true };
     const accessDone = sameBytes(current.access, target.access) && current.mode === target.mode;
     const accessPlanned = sameBytes(current.access, item.snapshot.access) && current.mode === item.snapshot.mode;
     const defaultsDone = sameBytes(current.defaults, target.defaults);
@@ -146,12 +150,14 @@ export function applyOne(item: WorkItem): OpResult {
     }
     if (!accessDone) fsetxattr(fd, ACL_XATTR_ACCESS, asBuffer(item.targetAcl));
     if (!defaultsDone && target.defaults !== null) fsetxattr(fd, ACL_XATTR_DEFAULT, asBuffer(target.defaults));
-    return { itemNo: item.itemNo, result: 'applied', detail: null };
+    const after = readState(fd, item.isDir);
+    const verified = sameState(after, target);
+    return { itemNo: item.itemNo, result: 'applied', detail: verified ? null : `verify: mismatch: ${describeState(after)}`, verified };
   });
   return outcome.result === 'missing' ? { ...outcome, result: 'skipped_missing' } : outcome;
 }
 
-/** ok | mismatch | missing | failed: does the file now carry exactly the target? */
+/** ok | mismatch | missing | failed: does the file now carry exactly the target? (drift checks) */
 export function verifyOne(item: WorkItem): OpResult {
   return withFile(item, (fd) => {
     const current = readState(fd, item.isDir);
@@ -177,8 +183,12 @@ export function rollbackOne(item: WorkItem): OpResult {
       if (snapshot.defaults) fsetxattr(fd, ACL_XATTR_DEFAULT, asBuffer(snapshot.defaults));
       else fremovexattr(fd, ACL_XATTR_DEFAULT);
     }
-    if (fdStat(fd).mode !== snapshot.mode) fchmodSync(fd, snapshot.mode & 0o7777);
-    const after = readState(fd, item.isDir);
+    // Setting the access ACL rewrites the permission bits; the read-back shows whether the mode needs restoring too.
+    let after = readState(fd, item.isDir);
+    if (after.mode !== snapshot.mode) {
+      fchmodSync(fd, snapshot.mode & 0o7777);
+      after = readState(fd, item.isDir);
+    }
     if (sameState(after, snapshot)) return { itemNo: item.itemNo, result: 'restored', detail: null };
     return { itemNo: item.itemNo, result: 'failed', detail: `after restore: ${describeState(after)}` };
   });

@@ -1,7 +1,8 @@
 // Remediation on the host that owns the files: the filesystem snapshot, then per
-// item-number range the ACL snapshot, apply, verify, rollback and drift steps. Each
-// batch reads what is still to do, works in slices on the thread pool, records every
-// slice before the next (a retry resumes there), heartbeats, and stops when cancelled.
+// item-number range the ACL snapshot, apply (with read-back verification), rollback and
+// drift steps. Each batch reads what is still to do, works in slices on the thread pool
+// while the previous slice is recorded (in order, so a retry resumes after the last
+// recorded one), heartbeats, and stops when cancelled.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Context } from '@temporalio/activity';
 import type { PoolClient } from 'pg';
@@ -28,6 +29,15 @@ function tally(results: { result?: string; state?: string }[], into: Record<stri
 
 export function createRemediationHostActivities(deps: HostDeps) {
   const asRemediator = <T>(tenantId: string, work: (client: PoolClient) => Promise<T>) => withTenant(deps.pool, { tenantId, role: 'strata_remediator' }, work);
+  /**
+   * A slice's results, committed without waiting for the WAL flush: the phase's closing
+   * count is a synchronous write, which makes them durable before the workflow relies on
+   * them. A slice lost in a crash is redone: every step re-reads the file first.
+   */
+  const record = (tenantId: string, work: (client: PoolClient) => Promise<void>) => asRemediator(tenantId, async (client) => {
+    await client.query('SET LOCAL synchronous_commit = off');
+    await work(client);
+  });
 
   async function volumeOf(input: { tenantId: string; runId: string }): Promise<string> {
     const run = await asRemediator(input.tenantId, async (client) => (await client.query('SELECT host_id, volume FROM remediation_run WHERE id = $1', [input.runId])).rows[0]);
@@ -36,13 +46,17 @@ export function createRemediationHostActivities(deps: HostDeps) {
     return run.volume;
   }
 
-  /** Runs a phase over its pending rows slice by slice; results of each slice are saved before the next starts. */
-  async function sliced(input: RemediationBatchInput, rows: items.WorkRow[], op: 'apply' | 'verify' | 'rollback' | 'drift',
+  /**
+   * Runs a phase over its pending rows slice by slice: while one slice's results are saved,
+   * the threads work on the next; a slice is saved only after the previous one was.
+   */
+  async function sliced(input: RemediationBatchInput, rows: items.WorkRow[], op: 'apply' | 'rollback' | 'drift',
     save: (results: OpResult[], slice: items.WorkRow[]) => Promise<void>): Promise<BatchCounts> {
     const context = Context.current();
     const mountPath = await volumeOf(input);
     const counts: Record<string, number> = {};
     let done = 0;
+    let saving: Promise<void> = Promise.resolve();
     const beat = setInterval(() => context.heartbeat({ done }), 1_000);
     try {
       // Paced runs work in quarter-second slices so the pace is even and a stop lands soon.
@@ -53,12 +67,19 @@ export function createRemediationHostActivities(deps: HostDeps) {
         const slice = rows.slice(start, start + size);
         const work: WorkItem[] = slice.map((row) => ({ ...row, mountPath }));
         const results = await remediationPool().run(op === 'drift' ? 'verify' : op, work);
-        await save(results, slice);
-        tally(results, counts);
-        done += slice.length;
-        context.heartbeat({ done });
-        if (input.maxFilesPerSecond) await pace(slice.length, input.maxFilesPerSecond, began, context.cancellationSignal);
+        await saving;
+        saving = background(async () => {
+          await save(results, slice);
+          tally(results, counts);
+          done += slice.length;
+          context.heartbeat({ done });
+        });
+        if (input.maxFilesPerSecond) {
+          await saving;
+          await pace(slice.length, input.maxFilesPerSecond, began, context.cancellationSignal);
+        }
       }
+      await saving;
       if (context.cancellationSignal.aborted) throw new Error(`remediation ${op} batch ${input.from}-${input.to} cancelled after ${done} items`);
       return { items: done, results: counts };
     } finally {
@@ -81,29 +102,30 @@ export function createRemediationHostActivities(deps: HostDeps) {
       await volumeOf(input);
       const work = await asRemediator(input.tenantId, (client) => items.snapshotWork(client, input));
       const counts: Record<string, number> = {};
-      for (let start = 0; start < work.length; start += SLICE * 4) {
-        const slice = work.slice(start, start + SLICE * 4);
+      let saving: Promise<void> = Promise.resolve();
+      for (let start = 0; start < work.length; start += SLICE) {
+        const slice = work.slice(start, start + SLICE);
         const results = await remediationPool().run('snapshot', slice);
-        await asRemediator(input.tenantId, (client) => items.saveSnapshots(client, input.tenantId, input.runId, slice, results));
-        tally(results, counts);
-        context.heartbeat({ done: start + slice.length });
+        await saving;
+        saving = background(async () => {
+          await record(input.tenantId, (client) => items.saveSnapshots(client, input.tenantId, input.runId, slice, results));
+          tally(results, counts);
+          context.heartbeat({ done: start + slice.length });
+        });
       }
+      await saving;
       return { items: work.length, results: counts };
     },
 
+    /** Applies the targets and verifies each file by reading it back on the same descriptor. */
     async remediationApplyBatch(input: RemediationBatchInput): Promise<BatchCounts> {
       return sliced(input, await load(input, 'apply'), 'apply',
-        (results) => asRemediator(input.tenantId, (client) => items.saveResults(client, 'apply', input.runId, results)));
-    },
-
-    async remediationVerifyBatch(input: RemediationBatchInput): Promise<BatchCounts> {
-      return sliced(input, await load(input, 'verify'), 'verify',
-        (results) => asRemediator(input.tenantId, (client) => items.saveResults(client, 'verify', input.runId, results)));
+        (results) => record(input.tenantId, (client) => items.saveApplyResults(client, input.runId, results)));
     },
 
     async remediationRollbackBatch(input: RemediationBatchInput): Promise<BatchCounts> {
       return sliced(input, await load(input, 'rollback'), 'rollback',
-        (results) => asRemediator(input.tenantId, (client) => items.saveResults(client, 'rollback', input.runId, results)));
+        (results) => record(input.tenantId, (client) => items.saveRollbackResults(client, input.runId, results)));
     },
 
     /** Re-reads verified files of a completed run; records drift from the target (and its end). */
@@ -112,6 +134,13 @@ export function createRemediationHostActivities(deps: HostDeps) {
         asRemediator(input.tenantId, (client) => recordDrift(client, input.tenantId, input.runId, input.checkId, results, slice)));
     },
   };
+}
+
+/** Starts a save that is awaited later; its failure surfaces there (never as an unhandled rejection). */
+function background(work: () => Promise<void>): Promise<void> {
+  const running = work();
+  running.catch(() => undefined);
+  return running;
 }
 
 async function pace(count: number, perSecond: number, began: number, signal: AbortSignal): Promise<void> {

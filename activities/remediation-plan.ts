@@ -63,6 +63,8 @@ export function planTransform(sd: q.DescriptorBytes, hostId: string, policy: Acl
 
 export async function buildPlan(client: PoolClient, tenantId: string, runId: string, scope: RemediationScope, policy: AclPolicy,
   options: PlanOptions): Promise<PlanResult> {
+  // The selection sorts every file to change by inode: in memory, not in temp files.
+  await client.query(`SET LOCAL work_mem = '64MB'`);
   const resolved = await q.resolveScopeIndex(client, scope);
   if (typeof resolved === 'string') throw new NotFoundError(resolved);
   const filter: q.ScopeFilter = { scanId: resolved.scanId, pathPrefix: resolved.pathPrefix, ownerUid: scope.ownerUid ?? null, type: scope.type ?? 'all' };
@@ -84,7 +86,7 @@ export async function buildPlan(client: PoolClient, tenantId: string, runId: str
   for (const p of planned) if (p.changes && existing.has(p.row.targetSdId)) p.row.outcome = 'existing';
   await q.replaceTransforms(client, tenantId, runId, planned.map((p) => p.row));
   const selection = await q.selectItems(client, tenantId, runId, filter, options.maxFiles ?? null);
-  await analyzeWorkTables(client);
+  await analyzeWorkTables(client, 'remediation_item, remediation_transform');
   const report = await reportOf(client, resolved, planned, selection);
   const digest = await q.itemsDigest(client, runId);
   const reportHash = createHash('sha256').update(JSON.stringify({ runId, scope, policy, report, digest })).digest('hex');

@@ -93,10 +93,18 @@ export function createRemediationActivities({ pool }: Pick<ActivityDeps, 'pool'>
       }
     },
 
-    /** Counts by outcome; `analyze` first refreshes the work tables' statistics (after a bulk phase). */
+    /**
+     * Counts by outcome, stored on the run in a synchronously committed write: host slices
+     * commit without waiting for the WAL flush, and this commit makes every one counted
+     * here durable. `analyze` first refreshes the snapshot table's statistics (after the snapshot).
+     */
     async remediationCounts(input: { tenantId: string; runId: string; analyze?: boolean }): Promise<OutcomeCounts> {
-      if (input.analyze) await asRemediator(input.tenantId, analyzeWorkTables);
-      return asRemediator(input.tenantId, (client) => outcomeCounts(client, input.runId));
+      if (input.analyze) await asRemediator(input.tenantId, (client) => analyzeWorkTables(client, 'remediation_snapshot'));
+      return asRemediator(input.tenantId, async (client) => {
+        const counts = await outcomeCounts(client, input.runId);
+        await client.query('UPDATE remediation_run SET counters = counters || $2::jsonb, updated_at = now() WHERE id = $1', [input.runId, JSON.stringify(counts)]);
+        return counts;
+      });
     },
 
     /** Registers the run's new target descriptors (before any index row points at them). */

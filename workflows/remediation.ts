@@ -149,7 +149,12 @@ class RemediationRun {
   }
 
   private async apply(): Promise<Next> {
-    if (this.state.cursor === 0) await this.status('APPLYING', { actionStatus: 'in_progress' });
+    if (this.state.cursor === 0) {
+      await this.status('APPLYING', { actionStatus: 'in_progress' });
+      // New target descriptors exist before the first index row is pointed at one.
+      const { registered } = await db.registerRemediationDescriptors({ tenantId: this.input.tenantId, runId: this.input.runId });
+      this.state.counters.descriptorsRegistered = registered;
+    }
     const end = await this.controlled((from, to) => this.hostActivities().remediationApplyBatch({ ...this.batch(from, to), maxFilesPerSecond: this.options.maxFilesPerSecond }));
     if (end === 'history') return 'continue';
     if (end === 'stopped') return this.toRollback(`cancelled by ${this.state.cancel?.by ?? 'an operator'}${this.state.cancel?.reason ? `: ${this.state.cancel.reason}` : ''}`);
@@ -158,27 +163,25 @@ class RemediationRun {
     return 'verify';
   }
 
+  /** Every applied file was read back right after its write: the run is verified when all of them matched their target. */
   private async verify(): Promise<Next> {
-    if (this.state.cursor === 0) {
-      await this.status('VERIFYING', { actionStatus: 'verifying' });
-      const { registered } = await db.registerRemediationDescriptors({ tenantId: this.input.tenantId, runId: this.input.runId });
-      this.state.counters.descriptorsRegistered = registered;
-    }
-    const end = await this.controlled((from, to) => this.hostActivities().remediationVerifyBatch(this.batch(from, to)));
-    if (end === 'history') return 'continue';
-    if (end === 'stopped') return this.toRollback(`cancelled by ${this.state.cancel?.by ?? 'an operator'}`);
-    const counts = await this.counts();
+    await this.status('VERIFYING', { actionStatus: 'verifying' });
+    if (this.state.cancel) return this.toRollback(`cancelled by ${this.state.cancel.by ?? 'an operator'}`);
+    // The counts taken (and made durable) when the apply window closed; nothing writes items since.
+    const counts = this.state.counters;
     if (counts.verifyMismatches > 0) return this.toRollback(`verification found ${counts.verifyMismatches} files not on their target`);
+    if (counts.unverified > 0 || counts.pending > 0) return this.toRollback(`${counts.unverified + counts.pending} files were not applied and verified`);
+    const indexed = await bulk.finalizeRemediationIndex({ tenantId: this.input.tenantId, runId: this.input.runId });
+    this.state.counters.indexRowsUpdated = indexed.updated;
     return 'index';
   }
 
   private async index(): Promise<Next> {
-    const indexed = await bulk.finalizeRemediationIndex({ tenantId: this.input.tenantId, runId: this.input.runId });
-    const counts = await this.counts();
-    const workMs = ['snapshot', 'apply', 'verify'].reduce((ms, p) => ms + (this.state.timings[p] ?? 0), now() - this.state.phaseStartedMs);
+    const counts = this.state.counters;
+    const workMs = ['snapshot', 'apply', 'verify'].reduce((ms, p) => ms + (this.state.timings[p] ?? 0), 0);
     const filesPerSecond = Math.round(counts.items / Math.max(0.001, workMs / 1000));
     this.state.rollbackUntilMs = now() + this.options.rollbackWindowHours * HOUR_MS;
-    Object.assign(this.state.counters, { indexRowsUpdated: indexed.updated, filesPerSecond });
+    this.state.counters.filesPerSecond = filesPerSecond;
     await this.status('COMPLETED', {
       actionStatus: 'completed', counters: this.state.counters, rollbackUntil: new Date(this.state.rollbackUntilMs).toISOString(),
       audit: this.audit('remediation.completed', { ...counts, filesPerSecond, fsSnapshot: this.state.fsSnapshot?.kind ?? 'none' }),

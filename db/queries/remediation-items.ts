@@ -1,13 +1,10 @@
 // Work items of a remediation by item-number range: what each host phase (snapshot,
-// apply, verify, rollback, drift) still has to do, and the recording of its results.
-// Snapshots go in with COPY through a temp table (COPY cannot target RLS tables).
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+// apply with its read-back verification, rollback, drift) still has to do, and the
+// recording of their results.
 import type { PoolClient } from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import type { FileState, OpResult, SnapshotItem, SnapshotResult } from '../../activities/remediation-fs';
 
-export type WorkPhase = 'apply' | 'verify' | 'rollback' | 'drift';
+export type WorkPhase = 'apply' | 'rollback' | 'drift';
 
 export interface ItemRange { runId: string; from: number; to: number }
 
@@ -25,33 +22,31 @@ export async function snapshotWork(client: PoolClient, range: ItemRange): Promis
   return result.rows.map((row) => ({ ...row, sourceUid: Number(row.sourceUid), sourceGid: Number(row.sourceGid) }));
 }
 
-const hex = (bytes: Uint8Array | null) => (bytes === null ? '\\N' : `\\\\x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')}`);
-const num = (value: number | null | undefined) => (value === null || value === undefined ? '\\N' : String(value));
-const text = (value: string | null) => (value === null ? '\\N' : value.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r')));
-
-const SNAPSHOT_COLUMNS = 'item_no, state, file_ref, handle_type, handle, access_acl, default_acl, mode, uid, gid, detail';
-
-/** Stores snapshots (first write wins) and marks items that changed or vanished since planning as skipped. */
+/**
+ * Stores snapshots (first write wins) and marks items that changed or vanished since
+ * planning as skipped, in one statement over arrays (COPY cannot target RLS tables).
+ */
 export async function saveSnapshots(client: PoolClient, tenantId: string, runId: string, items: SnapshotItem[], results: SnapshotResult[]): Promise<void> {
   if (results.length === 0) return;
   const refOf = new Map(items.map((item) => [item.itemNo, item.fileRef]));
-  const lines = results.map((r) => [r.itemNo, r.state, refOf.get(r.itemNo), num(r.handleType), hex(r.handle), hex(r.file?.access ?? null),
-    hex(r.file?.defaults ?? null), num(r.file?.mode), num(r.file?.uid), num(r.file?.gid), text(r.detail)].join('\t')).join('\n');
-  await client.query(`CREATE TEMP TABLE IF NOT EXISTS rem_snapshot (item_no integer, state text, file_ref bigint, handle_type integer,
-    handle bytea, access_acl bytea, default_acl bytea, mode integer, uid bigint, gid bigint, detail text) ON COMMIT DELETE ROWS`);
-  await pipeline(Readable.from([Buffer.from(`${lines}\n`)]), client.query(copyFrom(`COPY rem_snapshot (${SNAPSHOT_COLUMNS}) FROM STDIN`)));
+  const column = <T>(pick: (r: SnapshotResult) => T) => results.map(pick);
   await client.query(
-    `INSERT INTO remediation_snapshot (tenant_id, run_id, ${SNAPSHOT_COLUMNS})
-     SELECT $1, $2, ${SNAPSHOT_COLUMNS} FROM rem_snapshot ON CONFLICT DO NOTHING`, [tenantId, runId]);
-  await client.query(
-    `UPDATE remediation_item i SET outcome = CASE WHEN s.state = 'changed' THEN 'skipped_changed' ELSE 'skipped_missing' END,
-            outcome_detail = s.detail
-       FROM rem_snapshot s WHERE i.run_id = $1 AND i.item_no = s.item_no AND s.state <> 'ok' AND i.outcome IS NULL`, [runId]);
+    `WITH s AS (
+       SELECT * FROM unnest($3::integer[], $4::text[], $5::bigint[], $6::integer[], $7::bytea[], $8::bytea[], $9::bytea[], $10::integer[],
+                            $11::bigint[], $12::bigint[], $13::text[])
+         AS s(item_no, state, file_ref, handle_type, handle, access_acl, default_acl, mode, uid, gid, detail)),
+     saved AS (
+       INSERT INTO remediation_snapshot (tenant_id, run_id, item_no, state, file_ref, handle_type, handle, access_acl, default_acl, mode, uid, gid, detail)
+       SELECT $1, $2, s.* FROM s ON CONFLICT DO NOTHING)
+     UPDATE remediation_item i SET outcome = CASE WHEN s.state = 'changed' THEN 'skipped_changed' ELSE 'skipped_missing' END, outcome_detail = s.detail
+       FROM s WHERE i.run_id = $2 AND i.item_no = s.item_no AND s.state <> 'ok' AND i.outcome IS NULL`,
+    [tenantId, runId, column((r) => r.itemNo), column((r) => r.state), column((r) => refOf.get(r.itemNo)), column((r) => r.handleType),
+      column((r) => r.handle), column((r) => r.file?.access ?? null), column((r) => r.file?.defaults ?? null), column((r) => r.file?.mode ?? null),
+      column((r) => r.file?.uid ?? null), column((r) => r.file?.gid ?? null), column((r) => r.detail)]);
 }
 
 const PENDING: Record<WorkPhase, string> = {
   apply: 'i.outcome IS NULL',
-  verify: "i.outcome IN ('applied', 'already') AND i.verified IS NULL",
   rollback: "(i.outcome IS NULL OR i.outcome IN ('applied', 'already', 'failed')) AND i.rollback_outcome IS NULL",
   drift: "i.outcome IN ('applied', 'already') AND i.verified AND i.rollback_outcome IS NULL",
 };
@@ -70,7 +65,7 @@ export async function phaseWork(client: PoolClient, phase: WorkPhase, range: Ite
        FROM remediation_item i
        JOIN remediation_snapshot s ON s.tenant_id = i.tenant_id AND s.run_id = i.run_id AND s.item_no = i.item_no AND s.state = 'ok'
        JOIN remediation_transform t ON t.tenant_id = i.tenant_id AND t.run_id = i.run_id AND t.source_sd_id = i.source_sd_id
-      WHERE i.run_id = $1 AND i.item_no BETWEEN $2 AND $3 AND ${PENDING[phase]}
+      WHERE i.run_id = $1 AND i.item_no BETWEEN $2 AND $3 AND s.run_id = $1 AND s.item_no BETWEEN $2 AND $3 AND ${PENDING[phase]}
       ORDER BY i.item_no`, [range.runId, range.from, range.to]);
   return result.rows.map((row) => ({
     itemNo: row.itemNo, path: row.path, fileRef: row.fileRef, isDir: row.isDir, handleType: row.handleType, handle: row.handle,
@@ -79,16 +74,22 @@ export async function phaseWork(client: PoolClient, phase: WorkPhase, range: Ite
   }));
 }
 
-const SAVE: Record<Exclude<WorkPhase, 'drift'>, string> = {
-  apply: `outcome = u.result, outcome_detail = u.detail, applied_at = CASE WHEN u.result = 'applied' THEN now() ELSE applied_at END`,
-  verify: `verified = (u.result = 'ok'), outcome_detail = CASE WHEN u.result = 'ok' THEN outcome_detail ELSE 'verify: ' || u.result || ': ' || coalesce(u.detail, '') END`,
-  rollback: 'rollback_outcome = u.result, rollback_detail = u.detail',
-};
-
-export async function saveResults(client: PoolClient, phase: Exclude<WorkPhase, 'drift'>, runId: string, results: OpResult[]): Promise<void> {
+/** Records a slice of apply results (with each file's read-back verification). */
+export async function saveApplyResults(client: PoolClient, runId: string, results: OpResult[]): Promise<void> {
   if (results.length === 0) return;
   await client.query(
-    `UPDATE remediation_item i SET ${SAVE[phase]}
+    `UPDATE remediation_item i SET outcome = u.result, outcome_detail = u.detail, verified = u.verified,
+            applied_at = CASE WHEN u.result = 'applied' THEN now() ELSE i.applied_at END
+       FROM unnest($2::integer[], $3::text[], $4::text[], $5::boolean[]) AS u(item_no, result, detail, verified)
+      WHERE i.run_id = $1 AND i.item_no = u.item_no`,
+    [runId, results.map((r) => r.itemNo), results.map((r) => r.result), results.map((r) => r.detail), results.map((r) => r.verified ?? null)]);
+}
+
+/** Records a slice of rollback results. */
+export async function saveRollbackResults(client: PoolClient, runId: string, results: OpResult[]): Promise<void> {
+  if (results.length === 0) return;
+  await client.query(
+    `UPDATE remediation_item i SET rollback_outcome = u.result, rollback_detail = u.detail
        FROM unnest($2::integer[], $3::text[], $4::text[]) AS u(item_no, result, detail)
       WHERE i.run_id = $1 AND i.item_no = u.item_no`,
     [runId, results.map((r) => r.itemNo), results.map((r) => r.result), results.map((r) => r.detail)]);
@@ -96,11 +97,11 @@ export async function saveResults(client: PoolClient, phase: Exclude<WorkPhase, 
 
 export type OutcomeCounts = Record<string, number>;
 
-/** Fresh statistics for the work tables after a bulk phase (needs MAINTAIN; skipped quietly without it). */
-export async function analyzeWorkTables(client: PoolClient): Promise<void> {
+/** Fresh statistics for work tables after a bulk phase (needs MAINTAIN; skipped quietly without it). */
+export async function analyzeWorkTables(client: PoolClient, tables = 'remediation_item, remediation_snapshot, remediation_transform'): Promise<void> {
   await client.query('SAVEPOINT analyze_work');
   try {
-    await client.query('ANALYZE remediation_item, remediation_snapshot, remediation_transform');
+    await client.query(`ANALYZE ${tables}`);
     await client.query('RELEASE SAVEPOINT analyze_work');
   } catch {
     await client.query('ROLLBACK TO SAVEPOINT analyze_work');
@@ -116,6 +117,7 @@ export async function outcomeCounts(client: PoolClient, runId: string): Promise<
             count(*) FILTER (WHERE outcome = 'skipped_missing')::int AS "skippedMissing",
             count(*) FILTER (WHERE outcome = 'failed')::int AS failed, count(*) FILTER (WHERE outcome IS NULL)::int AS pending,
             count(*) FILTER (WHERE verified)::int AS verified, count(*) FILTER (WHERE verified = false)::int AS "verifyMismatches",
+            count(*) FILTER (WHERE outcome IN ('applied', 'already') AND verified IS NULL)::int AS unverified,
             count(*) FILTER (WHERE rollback_outcome = 'restored')::int AS restored,
             count(*) FILTER (WHERE rollback_outcome = 'unchanged')::int AS "rollbackUnchanged",
             count(*) FILTER (WHERE rollback_outcome = 'conflict')::int AS "rollbackConflicts",
