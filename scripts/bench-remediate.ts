@@ -1,14 +1,24 @@
 // Remediation benchmark on identical copies of one tree (N files, a few hundred
-// distinct ACLs, 70% already compliant): (a) the remediation workflow end to end through
-// Temporal (plan, approval, snapshot, apply, verify, index) against `getfacl -R -p -n`
-// to a snapshot file followed by the same change with `setfacl -R`; (b) the workflow's
-// rollback against `setfacl --restore` of that snapshot. Rates count the tree's entries.
+// distinct ACLs, 70% already compliant), both warmed the same way (`getfacl -R` just
+// before their measurement), rates counting the tree's entries on both sides:
+// (a) apply: the remediation workflow end to end through Temporal, timed from its
+//     start to its completion (plan, approval by the bench at once, snapshot of every
+//     file to change into Postgres, apply with read-back verification, index rows
+//     moved, run completed), against the careful manual equivalent: `getfacl -R -p -n`
+//     to a snapshot file, then the same change with `setfacl -R` (no verification, no
+//     index, nothing made durable);
+// (b) rollback: from Update `rollback` to the workflow's end (every changed file back
+//     bit for bit, index rows restored), against `setfacl --restore` of that snapshot.
+// The bench checks that both sides end with the same ACLs and that the rollback
+// restores `getfacl -R` exactly. Waits poll Postgres, not the workflow, so the poll
+// does not load the worker being measured.
 // `npm run bench:remediate -- [--files 200000] [--runs 1] [--parallelism 4] [--batch-size 5000]`
-// The last line printed is one JSON object with the rates and ratios.
+// (ports and data dir from STRATA_TEST_SLOT, default 9). The last line printed is one
+// JSON object with the best rates of all runs and their ratios.
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client as PgClient, type Pool } from 'pg';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
@@ -116,19 +126,31 @@ async function until(handle: WorkflowHandle, done: (status: RemediationStatus) =
   }
 }
 
+/** Waits for the run row to reach one of the statuses (a cheap primary-key read every 10 ms). */
+async function untilRun(admin: PgClient, runId: string, statuses: string[]): Promise<{ status: string; reportHash: string | null }> {
+  for (;;) {
+    const row = (await admin.query('SELECT status, report_hash AS "reportHash" FROM remediation_run WHERE id = $1', [runId])).rows[0];
+    if (row && statuses.includes(row.status)) return row;
+    if (row && ['FAILED', 'ROLLED_BACK', 'REJECTED', 'EXPIRED'].includes(row.status)) throw new Error(`remediation ended ${row.status}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 interface Tenant { id: string; code: string }
 
-async function runStrata(temporal: Client, tenant: Tenant, tree: string, options: Options) {
+async function runStrata(temporal: Client, admin: PgClient, tenant: Tenant, tree: string, options: Options) {
   const runId = randomUUID();
   const input: RemediationInput = {
     tenantId: tenant.id, tenantCode: tenant.code, runId, requestedBy: 'bench-op', scope: { hostId: HOST_ID, pathPrefix: tree },
     policy: { remove: [{ kind: 'other' }, { kind: 'user', id: REMOVED_UID }], add: [{ principal: { kind: 'group', id: ADDED_GID }, perm: 4 }], preserve: [] },
     options: { parallelism: options.parallelism, batchSize: options.batchSize, fsSnapshot: true },
   };
+  run('getfacl', ['-R', '-p', '-n', tree]);
   const started = process.hrtime.bigint();
   const handle = await temporal.workflow.start('remediation', { workflowId: remediationWorkflowId(tenant.code, runId), taskQueue: CORE_TASK_QUEUE, args: [input] });
-  const planned = await until(handle, (s) => s.gate?.status === 'PENDING');
+  const planned = await untilRun(admin, runId, ['AWAITING_APPROVAL']);
   await handle.executeUpdate(executeUpdate, { args: [{ approver: 'bench-ap', role: 'approver', reportHash: planned.reportHash! }] });
+  await untilRun(admin, runId, ['COMPLETED']);
   const completed = await until(handle, (s) => s.outcome === 'COMPLETED' && s.phase === 'window');
   const applySeconds = Number(process.hrtime.bigint() - started) / 1e9;
   const after = run('getfacl', ['-R', '-p', '-n', tree]).stdout;
@@ -141,6 +163,7 @@ async function runStrata(temporal: Client, tenant: Tenant, tree: string, options
 }
 
 function runPeer(tree: string, snapshot: string) {
+  run('getfacl', ['-R', '-p', '-n', tree]);
   const dump = run('sh', ['-c', `getfacl -R -p -n ${tree} > ${snapshot}`]);
   const change = run('setfacl', ['-R', '-x', `u:${REMOVED_UID}`, '-m', `g:${ADDED_GID}:r,o::-`, tree]);
   const after = run('getfacl', ['-R', '-p', '-n', tree]).stdout;
@@ -190,9 +213,9 @@ async function main(): Promise<void> {
       await admin.query('VACUUM ANALYZE');
       await admin.query('CHECKPOINT');
       files = entries(treeA);
-      const strata = await runStrata(temporal, tenant, treeA, options);
+      const load = loadavg()[0].toFixed(2);
+      const strata = await runStrata(temporal, admin, tenant, treeA, options);
       if (normalized(run('getfacl', ['-R', '-p', '-n', treeA]).stdout, treeA) !== normalized(beforeA, treeA)) throw new Error('strata rollback did not restore the tree bit for bit');
-      entries(treeB);
       const peer = runPeer(treeB, join(options.base, `snapshot-${r}.acl`));
       const report = strata.completed.report!;
       const same = normalized(peer.after, treeB) === normalized(strata.after, treeA) ? 'identical' : 'different';
@@ -200,7 +223,9 @@ async function main(): Promise<void> {
       console.log(`[bench]   strata apply ${strata.applySeconds.toFixed(2)} s (phases ms ${JSON.stringify(strata.completed.timings)}; fs snapshot: ${strata.completed.fsSnapshot?.kind} - ${strata.completed.fsSnapshot?.reason})`);
       console.log(`[bench]   peer getfacl ${peer.dump.toFixed(2)} s + setfacl -R ${peer.change.toFixed(2)} s = ${peer.applySeconds.toFixed(2)} s; result vs strata's: ${same}`);
       console.log(`[bench]   strata rollback ${strata.rollbackSeconds.toFixed(2)} s (restored ${strata.rolled.counters.restored}); setfacl --restore ${peer.restoreSeconds.toFixed(2)} s`);
-      results.push({ a: files / strata.applySeconds, s: files / peer.applySeconds, r: files / strata.rollbackSeconds, t: files / peer.restoreSeconds });
+      const result = { a: files / strata.applySeconds, s: files / peer.applySeconds, r: files / strata.rollbackSeconds, t: files / peer.restoreSeconds };
+      console.log(`[bench]   run ${r}: apply ${Math.round(result.a)} vs ${Math.round(result.s)} files/s (ratio ${(result.a / result.s).toFixed(2)}); rollback ${Math.round(result.r)} vs ${Math.round(result.t)} files/s (ratio ${(result.r / result.t).toFixed(2)}); load average ${load} before, ${loadavg()[0].toFixed(2)} after`);
+      results.push(result);
       for (const tree of [treeA, treeB]) rmSync(tree, { recursive: true, force: true });
     }
   } finally {

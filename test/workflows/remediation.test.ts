@@ -11,6 +11,7 @@ import { installAdminToken, issueTokenViaApi, onboardViaApi, type TestTenant } f
 import {
   bearer, ctimes, getfaclOf, getfaclTree, indexVolume, makeFiles, planViaApi, runView, setfacl, waitFor, waitForStatus,
 } from '../support/remediation-fixtures';
+import { maybeRecordHistory } from '../support/histories';
 import { driftScheduleId } from '../../workflows/driftCheck.messages';
 import { pauseSignal, resumeSignal, statusQuery } from '../../workflows/remediation.messages';
 
@@ -88,6 +89,9 @@ describe('remediation of a real tree', () => {
     expect(view.action.status).toBe('completed');
     expect(await actionEvents(id)).toEqual(['queued', 'preflight', 'completed']);
     expect(getfaclTree(main())).toBe(before);
+    const handle = harness.temporal.workflow.getHandle(view.workflowId);
+    await handle.result();
+    await maybeRecordHistory('remediation-dry-run', handle);
   });
 
   it('plans 10 transformations, not 10,000, for 10 descriptors over 10,000 files', async () => {
@@ -169,6 +173,7 @@ describe('remediation of a real tree', () => {
       `SELECT count(*)::int AS n FROM remediation_item i JOIN file f ON f.id = i.file_id WHERE i.run_id = $1 AND i.outcome = 'applied' AND f.security_id <> i.source_sd_id`, [id]);
     expect(back.rows[0].n).toBe(0);
     await harness.temporal.workflow.getHandle(rolled.workflowId).result();
+    await maybeRecordHistory('remediation-rolled-back', harness.temporal.workflow.getHandle(rolled.workflowId));
     expect((await rollback(id)).statusCode).toBe(409);
   });
 
