@@ -38,16 +38,22 @@ export function createTieringPlanActivities({ pool }: Pick<ActivityDeps, 'pool'>
           basis: context.policy.basis, minSize: context.policy.minSizeBytes,
         });
         let carried: plans.Candidate[] = [];
+        const timings = { readMs: 0, mapMs: 0, writeMs: 0 };
+        const timed = async <T>(key: keyof typeof timings, work: () => Promise<T> | T): Promise<T> => {
+          const started = performance.now();
+          try { return await work(); } finally { timings[key] += performance.now() - started; }
+        };
         while (!context.progress.done) {
-          const page = carried.length > 0 ? carried : await plans.fetchCandidates(reader, PAGE);
-          const { rows, consumed, lastId, capped } = selectRows(context, page);
+          const page = carried.length > 0 ? carried : await timed('readMs', () => plans.fetchCandidates(reader, PAGE));
+          const { rows, consumed, lastId, capped } = await timed('mapMs', () => selectRows(context, page));
           carried = page.slice(consumed);
           context.progress.candidates = (context.progress.candidates ?? 0) + consumed;
           context.progress.afterFileId = lastId;
           context.progress.capped = capped;
-          await asPlanner(input.tenantId, (client) => savePage(client, input, context, rows, page.length === 0 || capped));
+          await timed('writeMs', () => asPlanner(input.tenantId, (client) => savePage(client, input, context, rows, page.length === 0 || capped)));
           Context.current().heartbeat(context.progress);
         }
+        Context.current().log.info('tiering plan built', { planned: context.progress.planned, ...roundedMs(timings) });
       });
       return context.progress;
     },
@@ -84,6 +90,10 @@ export function createTieringPlanActivities({ pool }: Pick<ActivityDeps, 'pool'>
       });
     },
   };
+}
+
+function roundedMs(timings: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(timings).map(([key, ms]) => [key, Math.round(ms)]));
 }
 
 async function savePage(client: PoolClient, input: PlanInput, context: PageContext, rows: PlannedRow[], last: boolean): Promise<void> {
