@@ -9,6 +9,7 @@ import { sanitizeWorkflowId, statusQuery, type SanitizeInput } from '../../workf
 import { approveUpdate } from '../../workflows/approvalGate.messages';
 import { withTenant } from '../../db/tenant-tx';
 import { appendAudit } from '../../db/queries/audit';
+import { getShareConfig } from '../../db/queries/tiering-config';
 import { callerFor } from '../auth';
 import { HttpProblem, notFound } from '../problem';
 import type { ApiContext } from '../context';
@@ -26,6 +27,8 @@ export function sanitizeRoutes(context: ApiContext): FastifyPluginAsyncZod {
     app.post('/sanitize', { schema: startSchema }, async (request, reply) => {
       const caller = await callerFor(context.pool, request, ['operator', 'admin']);
       const body = request.body;
+      const share = await withTenant(context.pool, { tenantId: caller.tenantId, role: 'strata_api' }, (client) => getShareConfig(client, body.share));
+      if (!share) throw notFound(`share ${body.share} has no tiering configuration: PUT /api/v1/tiering/shares/${body.share} first`);
       const input: SanitizeInput = {
         tenantId: caller.tenantId, tenantCode: caller.tenantCode, shareName: body.share, runId: randomUUID(), requestedBy: caller.userName,
         dryRun: body.dryRun, orphanAction: body.orphanAction, maxDeletes: body.maxDeletes, idleDays: body.idleDays,

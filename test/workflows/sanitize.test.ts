@@ -48,6 +48,14 @@ const tierStates = async (fixture: TierFixture) =>
   (await harness.admin.query('SELECT name, state, last_outcome FROM tier_object WHERE share_name = $1 ORDER BY name', [fixture.shareName])).rows;
 
 describe('sanitize', () => {
+  it('refuses a share without a tiering configuration before starting anything', async () => {
+    const before = (await harness.admin.query('SELECT count(*)::int AS n FROM sanitize_run WHERE tenant_id = $1', [tenant.tenantId])).rows[0].n;
+    const response = await call(tokens.olga, 'POST', '/sanitize', { share: 'no-such-share' });
+    expect(response.statusCode).toBe(404);
+    expect(response.json().detail).toContain('share no-such-share has no tiering configuration');
+    expect((await harness.admin.query('SELECT count(*)::int AS n FROM sanitize_run WHERE tenant_id = $1', [tenant.tenantId])).rows[0].n).toBe(before);
+  });
+
   it('finds all four categories in a dry run, changes nothing, and serves the hashed CSV report', async () => {
     const fixture = await buildTierFixture(harness.admin, tenant.tenantId, harness.hostId);
     const before = await tierStates(fixture);
