@@ -29,8 +29,9 @@ import { installJsonParser } from './json-body';
 import { TenantLimiter } from './limits/enforcer';
 import { LimitStore } from './limits/store';
 import { limitRoutes } from './limits/routes';
+import { codecCorsOrigins, codecRoutes } from './codec/routes';
 
-export interface AppOptions { logger?: boolean | object; bodyLimit?: number }
+export interface AppOptions { logger?: boolean | object; bodyLimit?: number; codecCorsOrigins?: string[] }
 
 export async function buildApp(context: ApiContext, options: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
@@ -70,5 +71,6 @@ export async function buildApp(context: ApiContext, options: AppOptions = {}): P
   await app.register(remediationRoutes(context), { prefix: '/api/v1' });
   await app.register(driftRoutes(context), { prefix: '/api/v1' });
   await app.register(approvalsPageRoutes());
+  await app.register(codecRoutes(context, options.codecCorsOrigins ?? codecCorsOrigins()));
   return app;
 }

@@ -2,6 +2,7 @@
 import type { Pool } from 'pg';
 import type { Client, Connection } from '@temporalio/client';
 import type { VaultClient } from '../lib/vault-client';
+import type { VaultPayloadCodec } from '../lib/payload-codec';
 
 export interface ApiContext {
   pool: Pool;
@@ -9,4 +10,6 @@ export interface ApiContext {
   temporalConnection: Connection;
   vault: VaultClient;
   dataDir: string;
+  /** The codec the Temporal client uses; serves /codec/encode and /codec/decode when set. */
+  payloadCodec?: VaultPayloadCodec;
 }

@@ -8,7 +8,8 @@ import { ensureInstallAdmin } from './admin-token';
 
 async function main(): Promise<void> {
   const stack = await startStack('run');
-  const env = { ...process.env, ...stack.env };
+  const uiOrigins = [`http://localhost:${stack.env.STRATA_TEMPORAL_UI_PORT}`, `http://127.0.0.1:${stack.env.STRATA_TEMPORAL_UI_PORT}`];
+  const env = { STRATA_CODEC_CORS_ORIGINS: uiOrigins.join(','), ...process.env, ...stack.env };
   const adminToken = await ensureInstallAdmin(stack.env.DATABASE_URL, process.env.STRATA_ADMIN_TOKEN);
   const logs = join(stack.dataDir, 'logs');
   const dist = join(__dirname, '..');
@@ -39,9 +40,10 @@ async function main(): Promise<void> {
 }
 
 function printBanner(api: string, env: Record<string, string>, logs: string, adminToken?: string): void {
-  const ui = process.env.TEMPORAL_ADDRESS ? `(external Temporal at ${env.TEMPORAL_ADDRESS})` : `http://127.0.0.1:${env.STRATA_TEMPORAL_UI_PORT}`;
+  const ui = process.env.TEMPORAL_ADDRESS ? `(external Temporal at ${env.TEMPORAL_ADDRESS})` : `http://localhost:${env.STRATA_TEMPORAL_UI_PORT}`;
   console.log(['', 'strata is running', `  API          ${api}/api/v1`, `  API docs     ${api}/docs`,
-    `  Temporal UI  ${ui}`, `  Health       ${api}/readyz   metrics ${api}/metrics`, `  Logs         ${logs}`,
+    `  Temporal UI  ${ui}`, `  Codec        ${api}/codec (payloads are encrypted; sign in at http://localhost:${env.STRATA_API_PORT}/codec/login to read them in the UI)`,
+    `  Health       ${api}/readyz   metrics ${api}/metrics`, `  Logs         ${logs}`,
     adminToken ? `  Install admin token (shown once, store it now): ${adminToken}` : '  Install admin token: created earlier (or STRATA_ADMIN_TOKEN)',
     '  Ctrl-C stops everything; data stays in .data/', ''].join('\n'));
 }

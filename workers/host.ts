@@ -7,6 +7,7 @@ import { hostTaskQueue } from '../temporal-config/task-queues';
 import { workerTuning } from '../temporal-config/worker-tuning';
 import { connectWorker } from './connection';
 import { buildDeps } from './deps';
+import { createPayloadCodec, dataConverterWith } from '../temporal-config/payload-encryption';
 
 export function hostIdFromEnv(env: NodeJS.ProcessEnv = process.env): string {
   return env.STRATA_HOST_ID ?? hostname().toLowerCase().replace(/[^a-z0-9-]/g, '-');
@@ -16,12 +17,13 @@ export async function createHostWorker(env: NodeJS.ProcessEnv = process.env) {
   const deps = buildDeps(env);
   const hostId = hostIdFromEnv(env);
   const { connection, namespace } = await connectWorker(env);
+  const codec = createPayloadCodec(deps.vault, env);
   const worker = await Worker.create({
-    connection, namespace, taskQueue: hostTaskQueue(hostId),
+    connection, namespace, taskQueue: hostTaskQueue(hostId), dataConverter: dataConverterWith(codec),
     activities: createHostActivities({ ...deps, hostId }),
     ...workerTuning(env),
   });
-  return { worker, hostId, async close() { await connection.close(); await deps.close(); } };
+  return { worker, hostId, async close() { await connection.close(); await deps.close(); codec?.keyring.clear(); } };
 }
 
 if (require.main === module) {

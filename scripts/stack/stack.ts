@@ -62,6 +62,7 @@ export async function startStack(profile: StackProfile, base: NodeJS.ProcessEnv 
       console.log(`[stack] Temporal dev server on 127.0.0.1:${ports.temporal}${profile === 'run' ? `, UI http://127.0.0.1:${ports.ui}` : ''}`);
       const temporal = await startTemporalDevServer({
         port: ports.temporal, uiPort: ports.ui, namespace: base.TEMPORAL_NAMESPACE ?? 'default', ui: profile === 'run',
+        codecEndpoint: base.STRATA_UI_CODEC_ENDPOINT ?? `http://localhost:${ports.api}/codec`,
         dbFile: profile === 'run' ? join(dataDir, 'temporal.db') : undefined, logFile: join(dataDir, 'logs', 'temporal.log'),
       });
       stops.push(temporal.stop);

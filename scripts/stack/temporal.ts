@@ -5,7 +5,7 @@ import { SEARCH_ATTRIBUTE_DEFINITIONS } from '../../temporal-config/search-attri
 import { resolveTemporalCli } from './binaries';
 import { startProcess, waitUntil, type ManagedProcess } from './processes';
 
-export interface TemporalDevOptions { port: number; uiPort: number; namespace: string; dbFile?: string; logFile: string; ui: boolean }
+export interface TemporalDevOptions { port: number; uiPort: number; namespace: string; dbFile?: string; logFile: string; ui: boolean; codecEndpoint?: string }
 
 export async function startTemporalDevServer(options: TemporalDevOptions): Promise<ManagedProcess> {
   const cli = resolveTemporalCli();
@@ -13,6 +13,8 @@ export async function startTemporalDevServer(options: TemporalDevOptions): Promi
     '--namespace', options.namespace, '--log-level', 'warn', '--log-format', 'json'];
   if (options.dbFile) args.push('--db-filename', options.dbFile);
   if (options.ui) args.push('--ui-port', String(options.uiPort)); else args.push('--headless');
+  // The UI decodes payloads through the api's codec endpoint (see temporal-config/README.md).
+  if (options.ui && options.codecEndpoint) args.push('--ui-codec-endpoint', options.codecEndpoint);
   for (const [name, type] of Object.entries(SEARCH_ATTRIBUTE_DEFINITIONS)) args.push('--search-attribute', `${name}=${type}`);
   args.push('--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true');
   const server = startProcess('temporal', cli, args, options.logFile);

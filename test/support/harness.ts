@@ -14,6 +14,8 @@ import { createHostActivities } from '../../activities/host';
 import { CORE_TASK_QUEUE, hostTaskQueue } from '../../temporal-config/task-queues';
 import { buildApp } from '../../api/app';
 import { testDataDir } from '../../scripts/stack/stack';
+import { createPayloadCodec, dataConverterWith } from '../../temporal-config/payload-encryption';
+import type { VaultPayloadCodec } from '../../lib/payload-codec';
 
 export const TEST_DATA_DIR = testDataDir();
 let runtimeInstalled = false;
@@ -27,6 +29,8 @@ export function loadStackEnv(): Record<string, string> {
 export interface Harness {
   env: Record<string, string>; pool: Pool; admin: Pool; vault: VaultClient; dataKeys: DataKeyCache;
   temporal: Client; connection: Connection; app: FastifyInstance; hostId: string;
+  /** Seals every payload like npm start does (STRATA_PAYLOAD_ENCRYPTION=off: undefined). */
+  payloadCodec?: VaultPayloadCodec;
   close(): Promise<void>;
 }
 
@@ -40,9 +44,11 @@ export async function startHarness(options: { workers?: boolean; hostId?: string
   const admin = createAdminPool();
   const vault = new VaultClient(vaultSettings());
   const dataKeys = new DataKeyCache(vault);
+  const payloadCodec = createPayloadCodec(vault);
+  const dataConverter = dataConverterWith(payloadCodec);
   const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
-  const temporal = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
-  const app = await buildApp({ pool, temporal, temporalConnection: connection, vault, dataDir: TEST_DATA_DIR });
+  const temporal = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE, dataConverter });
+  const app = await buildApp({ pool, temporal, temporalConnection: connection, vault, payloadCodec, dataDir: TEST_DATA_DIR });
   const hostId = options.hostId ?? 'test-host';
   const running: { worker: Worker; done: Promise<void> }[] = [];
   let workerConnection: NativeConnection | undefined;
@@ -50,16 +56,16 @@ export async function startHarness(options: { workers?: boolean; hostId?: string
     workerConnection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
     const deps = { pool, vault, dataKeys };
     const central = await Worker.create({
-      connection: workerConnection, taskQueue: CORE_TASK_QUEUE, namespace: env.TEMPORAL_NAMESPACE,
+      connection: workerConnection, taskQueue: CORE_TASK_QUEUE, namespace: env.TEMPORAL_NAMESPACE, dataConverter,
       workflowBundle: { codePath: join(TEST_DATA_DIR, 'workflow-bundle.js') }, activities: createActivities(deps),
     });
     const host = await Worker.create({
-      connection: workerConnection, taskQueue: hostTaskQueue(hostId), namespace: env.TEMPORAL_NAMESPACE, activities: createHostActivities({ ...deps, hostId }),
+      connection: workerConnection, taskQueue: hostTaskQueue(hostId), namespace: env.TEMPORAL_NAMESPACE, dataConverter, activities: createHostActivities({ ...deps, hostId }),
     });
     for (const worker of [central, host]) running.push({ worker, done: worker.run() });
   }
   return {
-    env, pool, admin, vault, dataKeys, temporal, connection, app, hostId,
+    env, pool, admin, vault, dataKeys, temporal, connection, app, hostId, payloadCodec,
     async close() {
       for (const { worker } of running) worker.shutdown();
       await Promise.all(running.map((r) => r.done));
@@ -67,6 +73,7 @@ export async function startHarness(options: { workers?: boolean; hostId?: string
       await app.close();
       await connection.close();
       dataKeys.clear();
+      payloadCodec?.keyring.clear();
       await pool.end();
       await admin.end();
     },
