@@ -13,7 +13,8 @@ export async function createCentralWorker(env: NodeJS.ProcessEnv = process.env) 
   const codec = createPayloadCodec(deps.vault, env);
   const worker = await Worker.create({
     connection, namespace, taskQueue: CORE_TASK_QUEUE, dataConverter: dataConverterWith(codec),
-    workflowsPath: require.resolve('../workflows'),
+    // A prebuilt bundle (bundleWorkflowCode) lets a restarted worker skip bundling.
+    ...(env.STRATA_WORKFLOW_BUNDLE ? { workflowBundle: { codePath: env.STRATA_WORKFLOW_BUNDLE } } : { workflowsPath: require.resolve('../workflows') }),
     activities: createActivities(deps),
     ...workerTuning(env),
   });
