@@ -62,7 +62,11 @@ export async function advanceCheckpoint(client: PoolClient, advance: CheckpointA
       WHERE tenant_id = $1 AND scan_id = $2 AND key = $3`,
     [advance.tenantId, advance.scanId, advance.key, JSON.stringify(advance.work), advance.rows, advance.files, advance.dirs,
       advance.bytes, advance.issues]);
-  if (advance.children) await finishPartition(client, advance.tenantId, advance.scanId, advance.key, advance.children);
+  if (!advance.children) return;
+  // The workflow is told the partition is done once this commits, so it must reach the
+  // disk (and with it every earlier batch committed without waiting for the flush).
+  await client.query('SET LOCAL synchronous_commit = on');
+  await finishPartition(client, advance.tenantId, advance.scanId, advance.key, advance.children);
 }
 
 async function addDirectTotals(client: PoolClient, tenantId: string, scanId: number, stats: EncodedBatch['dirStats']): Promise<void> {
