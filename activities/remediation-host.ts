@@ -30,14 +30,11 @@ function tally(results: { result?: string; state?: string }[], into: Record<stri
 export function createRemediationHostActivities(deps: HostDeps) {
   const asRemediator = <T>(tenantId: string, work: (client: PoolClient) => Promise<T>) => withTenant(deps.pool, { tenantId, role: 'strata_remediator' }, work);
   /**
-   * A slice's results, committed without waiting for the WAL flush: the phase's closing
-   * count is a synchronous write, which makes them durable before the workflow relies on
-   * them. A slice lost in a crash is redone: every step re-reads the file first.
+   * A slice's results, committed durably: the activity reports its batch done once they
+   * are saved, and the workflow moves past them (a commit that did not wait for the WAL
+   * flush was lost with a Postgres crash, leaving applied files recorded as pending).
    */
-  const record = (tenantId: string, work: (client: PoolClient) => Promise<void>) => asRemediator(tenantId, async (client) => {
-    await client.query('SET LOCAL synchronous_commit = off');
-    await work(client);
-  });
+  const record = (tenantId: string, work: (client: PoolClient) => Promise<void>) => asRemediator(tenantId, work);
 
   async function volumeOf(input: { tenantId: string; runId: string }): Promise<string> {
     const run = await asRemediator(input.tenantId, async (client) => (await client.query('SELECT host_id, volume FROM remediation_run WHERE id = $1', [input.runId])).rows[0]);
