@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import * as ffi from '../../activities/ffi';
-import { copyXattrs, readStub, STUB_XATTR, writeStubXattrs, type StubRecord } from '../../activities/stub-format';
+import { copyXattrs, LEGACY_STUB_XATTR, readStub, removeStubXattrs, STUB_ATTRIBUTE, writeStubXattrs, type StubRecord } from '../../activities/stub-format';
 
 let dir: string;
 let counter = 0;
@@ -44,12 +44,30 @@ describe('stub metadata', () => {
     }), { numRuns: 300 });
   });
 
-  it('a file without the sha256 marker is not a stub, even with the other attributes', () => {
+  it('is one attribute, so marking a file is a single atomic write', () => {
+    const path = freshFile();
+    writeStub(path, { uri: 'file:///tier2/a', size: 5, sha256: 'ab'.repeat(32), tierId: 7, atimeNs: '1', mtimeNs: '2' });
+    expect(ffi.llistxattr(path)).toEqual([STUB_ATTRIBUTE]);
+  });
+
+  it('reads stubs of the earlier four-attribute format; without their sha256 marker a file is no stub', () => {
     const path = freshFile();
     expect(readStub(path)).toBeNull();
-    ffi.lsetxattr(path, STUB_XATTR.uri, Buffer.from('file:///x'));
-    ffi.lsetxattr(path, STUB_XATTR.size, Buffer.from('5'));
+    ffi.lsetxattr(path, LEGACY_STUB_XATTR.uri, Buffer.from('file:///x'));
+    ffi.lsetxattr(path, LEGACY_STUB_XATTR.size, Buffer.from('5'));
+    ffi.lsetxattr(path, LEGACY_STUB_XATTR.origin, Buffer.from('9 100 200'));
     expect(readStub(path)).toBeNull();
+    ffi.lsetxattr(path, LEGACY_STUB_XATTR.sha256, Buffer.from('cd'.repeat(32)));
+    expect(readStub(path)).toEqual({ uri: 'file:///x', size: 5, sha256: 'cd'.repeat(32), tierId: 9, atimeNs: '100', mtimeNs: '200' });
+    const fd = openSync(path, 'r+');
+    try { removeStubXattrs(fd); } finally { closeSync(fd); }
+    expect(ffi.llistxattr(path)).toEqual([]);
+  });
+
+  it('refuses a stub attribute it cannot read, naming the file', () => {
+    const path = freshFile();
+    ffi.lsetxattr(path, STUB_ATTRIBUTE, Buffer.from('strata-stub/9\n1\n2'));
+    expect(() => readStub(path)).toThrow(new RegExp(`${path}.*unreadable user.strata.stub`));
   });
 
   it("copies a file's own attributes onto the stub but never strata's (property)", () => {

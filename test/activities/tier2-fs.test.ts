@@ -5,7 +5,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { lgetxattr, lsetxattr } from '../../activities/ffi';
-import { STUB_XATTR, writeStubXattrs } from '../../activities/stub-format';
+import { STUB_ATTRIBUTE, writeStubXattrs } from '../../activities/stub-format';
 import { TieringPool, poolFsOps } from '../../activities/tiering-pool';
 import type { Inspection } from '../../activities/tiering-fsops';
 import { objectKey } from '../../lib/target-uri';
@@ -123,7 +123,7 @@ describe('source inspection and stubs', () => {
     appendFileSync(path, ' and more');
     expect(await pool.run('stubInPlace', [{ path, fingerprint: inspection.fingerprint, stub, fsync: false }])).toEqual(['changed']);
     expect(readFileSync(path, 'utf8')).toBe('the content and more');
-    expect(lgetxattr(path, STUB_XATTR.sha256)).toBeNull();
+    expect(lgetxattr(path, STUB_ATTRIBUTE)).toBeNull();
     writeFileSync(path, 'the content');
     utimesSync(path, new Date(Number(before.atimeNs / 1_000_000n)), new Date(Number(before.mtimeNs / 1_000_000n)));
     const fresh = await inspect(roots, 'doc.pdf', fact.size, fact.mtime) as Extract<Inspection, { kind: 'file' }>;
@@ -155,7 +155,6 @@ describe('source inspection and stubs', () => {
       expect([st.size, String(st.mtimeNs)]).toEqual([0n, stubs[i].mtimeNs]);
     }
     expect(readFileSync(paths[1], 'utf8')).toBe('content of edited.txt edited later');
-    expect(lgetxattr(paths[1], STUB_XATTR.sha256)).toBeNull();
-    expect(lgetxattr(paths[1], STUB_XATTR.uri)).toBeNull();
+    expect(lgetxattr(paths[1], STUB_ATTRIBUTE)).toBeNull();
   });
 });

@@ -11,8 +11,7 @@ import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { withTenant } from '../../db/tenant-tx';
 import { loadScanSnapshot, type ScanFileRow } from '../../db/queries/tiering-scan-load';
-import { lgetxattr } from '../../activities/ffi';
-import { STUB_XATTR } from '../../activities/stub-format';
+import { readStub } from '../../activities/stub-format';
 
 export const DAY = 86_400;
 export const NOW = () => Math.floor(Date.now() / 1000);
@@ -107,14 +106,14 @@ export function assertNothingLost(roots: Roots, files: TreeFile[]): { stubs: num
   for (const file of files) {
     const path = join(roots.source, file.relPath);
     const expected = sha256(contentOf(file));
-    const marker = lgetxattr(path, STUB_XATTR.sha256);
-    if (!marker) {
+    const stub = readStub(path);
+    if (!stub) {
       if (sha256(readFileSync(path)) !== expected) throw new Error(`${file.relPath} lost its content`);
       originals++;
       continue;
     }
-    const uri = lgetxattr(path, STUB_XATTR.uri)?.toString() ?? '';
-    if (marker.toString() !== expected) throw new Error(`stub of ${file.relPath} records hash ${marker.toString()}, content was ${expected}`);
+    const uri = stub.uri;
+    if (stub.sha256 !== expected) throw new Error(`stub of ${file.relPath} records hash ${stub.sha256}, content was ${expected}`);
     if (sha256(readFileSync(fileURLToPath(uri))) !== expected) throw new Error(`stub of ${file.relPath} points at ${uri}, which does not hold its content`);
     stubs++;
   }

@@ -5,7 +5,7 @@ import { appendFileSync, lstatSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lgetxattr, lsetxattr } from '../../activities/ffi';
-import { STUB_XATTR } from '../../activities/stub-format';
+import { readStub, STUB_ATTRIBUTE } from '../../activities/stub-format';
 import { startHarness, type Harness } from '../support/harness';
 import { maybeRecordHistory } from '../support/histories';
 import { installAdminToken, onboardViaApi, type TestTenant } from '../support/tenants';
@@ -106,14 +106,13 @@ describe('tieringPlan', () => {
         const path = join(roots.source, row.rel_path);
         if (file === changed) {
           expect(row).toMatchObject({ state: 'PLANNED', last_outcome: 'skipped:changed' });
-          expect(lgetxattr(path, STUB_XATTR.sha256)).toBeNull();
+          expect(lgetxattr(path, STUB_ATTRIBUTE)).toBeNull();
           continue;
         }
         const before = originals.get(row.rel_path);
         const after = statOf(row.rel_path);
         expect(row).toMatchObject({ state: 'STUBBED', content_sha256: sha256(contentOf(file)) });
-        expect(lgetxattr(path, STUB_XATTR.uri)?.toString()).toBe(row.target_uri);
-        expect(lgetxattr(path, STUB_XATTR.size)?.toString()).toBe(String(file.size));
+        expect(readStub(path)).toMatchObject({ uri: row.target_uri, size: file.size, sha256: sha256(contentOf(file)), tierId: Number(row.id) });
         expect(readFileSync(fileURLToPath(row.target_uri))).toEqual(contentOf(file));
         expect([after.mode, after.uid, after.gid, after.mtimeNs, after.atimeNs]).toEqual([before?.mode, before?.uid, before?.gid, before?.mtimeNs, before?.atimeNs]);
         expect(after.size).toBe(0n);
@@ -146,7 +145,7 @@ describe('tieringPlan', () => {
         const after = statOf(file.relPath);
         expect(readFileSync(path)).toEqual(contentOf(file));
         expect([after.mode, after.uid, after.gid, after.mtimeNs, after.atimeNs, after.size]).toEqual([before?.mode, before?.uid, before?.gid, before?.mtimeNs, before?.atimeNs, BigInt(file.size)]);
-        expect(lgetxattr(path, STUB_XATTR.sha256)).toBeNull();
+        expect(lgetxattr(path, STUB_ATTRIBUTE)).toBeNull();
       }
       expect(lgetxattr(join(roots.source, one.relPath), 'user.project')?.toString()).toBe('apollo');
       const states = await tierRows(harness.admin, tenant.tenantId, 'plan_id = $2', [planId]);
