@@ -140,23 +140,41 @@ export function removeIfPresent(path: string): void {
   }
 }
 
-/** Creates path afresh (a leftover from a crashed attempt is removed first). */
-export function createFresh(path: string): number {
+/**
+ * Creates path afresh (a leftover from a crashed attempt is removed first). On the
+ * target (makeDirs), a directory removed since this thread saw it is made again.
+ */
+export function createFresh(path: string, options: { makeDirs?: boolean } = {}): number {
+  const create = () => fs.openSync(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
   try {
-    return fs.openSync(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+    return create();
   } catch (error) {
+    if (errnoCode(error) === 'ENOENT' && options.makeDirs) {
+      knownDirs.delete(dirname(path));
+      ensureDir(dirname(path));
+      return create();
+    }
     if (errnoCode(error) !== 'EEXIST') throw error;
     removeIfPresent(path);
-    return fs.openSync(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+    return create();
   }
 }
 
+/** Target directories this thread created or found; a miss (one removed since) is recreated on ENOENT. */
+const knownDirs = new Set<string>();
+const MAX_KNOWN_DIRS = 50_000;
+
+function ensureDir(dir: string): void {
+  if (knownDirs.has(dir)) return;
+  if (knownDirs.size >= MAX_KNOWN_DIRS) knownDirs.clear();
+  fs.mkdirSync(dir, { recursive: true });
+  knownDirs.add(dir);
+}
+
 export function stageCopies(items: StageRequest[]): Tier2PutResult[] {
-  const made = new Set<string>();
   return items.map((item) => {
     try {
-      const dir = dirname(item.tempPath);
-      if (!made.has(dir)) { fs.mkdirSync(dir, { recursive: true }); made.add(dir); }
+      ensureDir(dirname(item.tempPath));
       return stageCopy(item);
     } catch (error) {
       return { ok: false, reason: errnoCode(error) === 'ENOENT' ? 'changed' : 'error', message: (error as Error).message };
@@ -170,7 +188,7 @@ function stageCopy(item: StageRequest): Tier2PutResult {
     if (!sameFingerprint(fingerprintOf(fs.fstatSync(inFd, { bigint: true })), item.fingerprint)) {
       return { ok: false, reason: 'changed', message: 'source changed after it was inspected' };
     }
-    const outFd = createFresh(item.tempPath);
+    const outFd = createFresh(item.tempPath, { makeDirs: true });
     try {
       copyContent(inFd, outFd, item.fingerprint.size);
       const source = hashFd(inFd);
