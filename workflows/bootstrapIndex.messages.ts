@@ -24,6 +24,11 @@ export interface BootstrapIndexInput {
   heartbeatTimeoutSeconds?: number;
   /** false forces lgetxattr on full paths instead of getxattrat (for kernels before 6.13, and tests). */
   useGetxattrat?: boolean;
+  /**
+   * How long the host's worker may take to pick up the first step before the run fails
+   * saying the host is not connected (default 900 s); a host is not waited for forever.
+   */
+  hostWaitSeconds?: number;
   /** Start the volume's change watcher after the bootstrap (default false). */
   watch?: boolean;
   /** History length after which the run continues as new (default 4,000 events). */

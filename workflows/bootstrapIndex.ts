@@ -3,8 +3,10 @@
 // compute directory and share stats and mark the scan OK. Continues as new when
 // its history grows, carrying the pending partitions.
 import {
-  allHandlersFinished, CancellationScope, condition, continueAsNew, isCancellation, proxyActivities, setHandler, uuid4, workflowInfo,
+  ActivityFailure, allHandlersFinished, ApplicationFailure, CancellationScope, condition, continueAsNew, isCancellation, proxyActivities, setHandler,
+  TimeoutFailure, uuid4, workflowInfo,
 } from '@temporalio/workflow';
+import { TimeoutType } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { HostActivities } from '../activities/host';
 import type { WalkPartitionResult } from '../activities/index-partition';
@@ -19,9 +21,12 @@ import {
 const db = proxyActivities<Activities>(dbWrite);
 const stats = proxyActivities<Activities>(bulkCopy);
 const HISTORY_LIMIT = 4_000;
+const DEFAULT_HOST_WAIT_SECONDS = 900;
 
 export async function bootstrapIndex(input: BootstrapIndexInput): Promise<BootstrapIndexResult> {
   const host = proxyActivities<HostActivities>({ ...hostFs, taskQueue: hostTaskQueue(input.hostId) });
+  const hostWaitSeconds = input.hostWaitSeconds ?? DEFAULT_HOST_WAIT_SECONDS;
+  const firstHostStep = proxyActivities<HostActivities>({ ...hostFs, taskQueue: hostTaskQueue(input.hostId), scheduleToStartTimeout: `${hostWaitSeconds} seconds` });
   const walker = proxyActivities<HostActivities>({
     ...hostFs, taskQueue: hostTaskQueue(input.hostId), heartbeatTimeout: `${input.heartbeatTimeoutSeconds ?? 60} seconds`,
   });
@@ -39,9 +44,9 @@ export async function bootstrapIndex(input: BootstrapIndexInput): Promise<Bootst
     });
     status.scanId = scanId;
     const prepared = await failScanOnError(input, scanId, status, async () => {
-      const shares = await host.enumerateIndexShares({
+      const shares = await firstHostStep.enumerateIndexShares({
         tenantId: input.tenantId, hostId: input.hostId, volume: input.volume, sources: input.shareSources, principals: input.principals,
-      });
+      }).catch((error: unknown) => { throw hostNotConnected(error, input.hostId, hostWaitSeconds); });
       enterPhase('planning');
       const plan = await host.planIndexWalk({ tenantId: input.tenantId, scanId, hostId: input.hostId, volume: input.volume });
       return { shares, plan };
@@ -88,6 +93,17 @@ async function failScanOnError<T>(input: BootstrapIndexInput, scanId: number, st
     await CancellationScope.nonCancellable(() => db.failIndexScan({ tenantId: input.tenantId, scanId, reason }));
     throw error;
   }
+}
+
+/** A first step no worker of the host picked up in time: the host is not connected (its queue has no poller). */
+function hostNotConnected(error: unknown, hostId: string, waitedSeconds: number): unknown {
+  if (error instanceof ActivityFailure && error.cause instanceof TimeoutFailure && error.cause.timeoutType === TimeoutType.SCHEDULE_TO_START) {
+    return ApplicationFailure.create({
+      type: 'HostNotConnected', nonRetryable: true,
+      message: `host ${hostId} did not pick up the work within ${waitedSeconds} s: no strata host worker polls ${hostTaskQueue(hostId)}`,
+    });
+  }
+  return error;
 }
 
 /** The innermost cause's message ("Activity task failed" says nothing by itself). */

@@ -16,6 +16,7 @@ export const bootstrapSchema = {
     parallelism: z.number().int().min(1).max(64).optional(),
     batchRows: z.number().int().min(1_000).max(1_000_000).optional(),
     watch: z.boolean().optional(),
+    hostWaitSeconds: z.number().int().min(1).max(7 * 86_400).optional(),
   }).strict(),
   response: { 202: z.object({ id: z.string(), hostId: z.string(), volume: z.string(), status: z.string() }) },
 };

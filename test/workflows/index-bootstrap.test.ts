@@ -187,3 +187,18 @@ describe('bootstrap indexing of a volume that is not there', () => {
     expect(scan.rows).toEqual([{ status: 'ERROR', status_reason: expect.stringMatching(/cannot be indexed on this host.*ENOENT/) }]);
   });
 });
+
+describe('bootstrap indexing on a host with no worker connected', () => {
+  it('fails after the host wait, naming the host and its queue, and marks the scan ERROR', async () => {
+    const volume = join(work, 'volume');
+    const input: BootstrapIndexInput = {
+      tenantId: tenant.tenantId, tenantCode: tenant.code, hostId: 'host-not-connected', volume, requestedBy: 'test', hostWaitSeconds: 2,
+    };
+    const handle = await harness.temporal.workflow.start('bootstrapIndex', {
+      workflowId: bootstrapIndexWorkflowId(tenant.code, input.hostId, volume), taskQueue: CORE_TASK_QUEUE, args: [input],
+    });
+    await expect(handle.result()).rejects.toMatchObject({ cause: { type: 'HostNotConnected' } });
+    const scan = await harness.admin.query("SELECT status, status_reason FROM scan WHERE tenant_id = $1 AND host_id = 'host-not-connected'", [tenant.tenantId]);
+    expect(scan.rows).toEqual([{ status: 'ERROR', status_reason: 'host host-not-connected did not pick up the work within 2 s: no strata host worker polls strata-host.host-not-connected' }]);
+  });
+});
