@@ -26,6 +26,7 @@ import { installBodyWatchdog } from './body-watchdog';
 import { handleClientError } from './client-errors';
 import { trackRoutes } from './route-catalog';
 import { installJsonParser } from './json-body';
+import { apiReplicasFromEnv } from '../lib/tenant-limits';
 import { TenantLimiter } from './limits/enforcer';
 import { LimitStore } from './limits/store';
 import { limitRoutes } from './limits/routes';
@@ -54,7 +55,7 @@ export async function buildApp(context: ApiContext, options: AppOptions = {}): P
   await app.register(swaggerUi, { routePrefix: '/docs' });
   installMetrics(app);
   installBodyWatchdog(app);
-  const limiter = new TenantLimiter(context.pool, new LimitStore(context.pool));
+  const limiter = new TenantLimiter(context.pool, new LimitStore(context.pool), apiReplicasFromEnv());
   limiter.install(app);
   await app.register(healthRoutes(context));
   await app.register(tenantRoutes(context), { prefix: '/api/v1' });

@@ -1,6 +1,7 @@
 // Per-tenant rate limits and quotas (seed 001) as pure logic: the install defaults,
 // a token bucket for request rate, a counter of uploads in progress, and the daily
-// rows quota. The api keeps one of each per tenant per process; the clock is passed in.
+// rows quota. The api keeps one of each per tenant per process (each process enforcing
+// its share when several serve the api); the clock is passed in.
 
 export interface TenantLimits {
   /** Sustained requests per second through /api/v1 (seed 001: rate_limit_per_second 100). */
@@ -33,6 +34,30 @@ export function defaultLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): Tena
     maxConcurrentUploads: pick('STRATA_MAX_CONCURRENT_UPLOADS', DEFAULT_TENANT_LIMITS.maxConcurrentUploads),
     maxRowsPerDay: pick('STRATA_MAX_ROWS_PER_DAY', DEFAULT_TENANT_LIMITS.maxRowsPerDay),
   };
+}
+
+/**
+ * The part of a tenant's limits one api process enforces when `replicas` processes
+ * serve the api behind a balancer (STRATA_API_REPLICAS): the request rate, burst and
+ * concurrent uploads are counted in each process, so each allows its share (at least
+ * one); the daily rows quota is counted in Postgres and stays whole.
+ */
+export function processShare(limits: TenantLimits, replicas: number): TenantLimits {
+  if (!Number.isInteger(replicas) || replicas <= 1) return limits;
+  return {
+    requestsPerSecond: limits.requestsPerSecond / replicas,
+    burst: Math.max(1, Math.floor(limits.burst / replicas)),
+    maxConcurrentUploads: Math.max(1, Math.floor(limits.maxConcurrentUploads / replicas)),
+    maxRowsPerDay: limits.maxRowsPerDay,
+  };
+}
+
+export function apiReplicasFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const value = Number(env.STRATA_API_REPLICAS ?? 1);
+  if (!Number.isInteger(value) || value < 1 || value > 1000) {
+    throw new Error(`STRATA_API_REPLICAS must be a whole number from 1 to 1000, got ${JSON.stringify(env.STRATA_API_REPLICAS)}`);
+  }
+  return value;
 }
 
 /** A limit that was hit: which one, and after how many whole seconds a retry may succeed. */

@@ -9,7 +9,7 @@ import { Counter } from 'prom-client';
 import { authenticateRequest } from '../auth';
 import { HttpProblem } from '../problem';
 import { registry } from '../metrics';
-import { rowsQuotaHit, TokenBucket, type LimitHit, type TenantLimits } from '../../lib/tenant-limits';
+import { processShare, rowsQuotaHit, TokenBucket, type LimitHit, type TenantLimits } from '../../lib/tenant-limits';
 import type { LimitStore } from './store';
 
 const CHUNK_ROUTE = 'PUT /api/v1/scans/:scanGuid/chunks/:seq';
@@ -28,7 +28,7 @@ export class TenantLimiter {
   private readonly buckets = new Map<string, TokenBucket>();
   private readonly uploads = new Map<string, number>();
 
-  constructor(private readonly pool: Pool, readonly store: LimitStore, private readonly now: () => number = Date.now) {}
+  constructor(private readonly pool: Pool, readonly store: LimitStore, private readonly replicas = 1, private readonly now: () => number = Date.now) {}
 
   install(app: FastifyInstance): void {
     app.addHook('onRequest', async (request, reply) => this.check(request, reply));
@@ -45,10 +45,11 @@ export class TenantLimiter {
     // Limits that cannot be read (Postgres down) are not enforced: the route answers 503 itself.
     const known = await this.store.limitsOf(tenantId).catch((error: unknown) => { request.log.warn({ err: error }, 'tenant limits unavailable'); });
     if (!known) return;
-    const { limits } = known;
+    const limits = processShare(known.limits, this.replicas);
     const rate = this.bucketOf(tenantId, limits).take(this.now());
     if (!rate.ok) {
-      const detail = `more than ${limits.requestsPerSecond} requests/s (burst ${limits.burst})`;
+      const share = this.replicas > 1 ? ` on this api process, its share as 1 of ${this.replicas}` : '';
+      const detail = `more than ${limits.requestsPerSecond} requests/s (burst ${limits.burst})${share}`;
       throw this.refuse({ limit: 'requestsPerSecond', retryAfterSeconds: rate.retryAfterSeconds, detail }, tenantCode);
     }
     if (!UPLOAD_ROUTES.has(route)) return;

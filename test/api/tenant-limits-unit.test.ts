@@ -1,7 +1,9 @@
 // The pure parts of rate limiting: the token bucket's rate and Retry-After, and the
 // daily quota's reset time.
 import fc from 'fast-check';
-import { rowsQuotaHit, secondsUntilNextUtcDay, TokenBucket, DEFAULT_TENANT_LIMITS, defaultLimitsFromEnv } from '../../lib/tenant-limits';
+import {
+  apiReplicasFromEnv, defaultLimitsFromEnv, DEFAULT_TENANT_LIMITS, processShare, rowsQuotaHit, secondsUntilNextUtcDay, TokenBucket,
+} from '../../lib/tenant-limits';
 
 describe('token bucket', () => {
   it('allows the burst at once, then refuses with the seconds until a token is back', () => {
@@ -52,5 +54,29 @@ describe('daily rows quota', () => {
 
   it('install defaults come from the environment, bad values fall back', () => {
     expect(defaultLimitsFromEnv({ STRATA_RATE_LIMIT_RPS: '7', STRATA_RATE_LIMIT_BURST: 'x' })).toMatchObject({ requestsPerSecond: 7, burst: DEFAULT_TENANT_LIMITS.burst });
+  });
+});
+
+describe('limits shared by several api processes', () => {
+  it('gives each process its share of rate, burst and uploads, never below one, and keeps the daily quota whole', () => {
+    const limits = { requestsPerSecond: 100, burst: 200, maxConcurrentUploads: 16, maxRowsPerDay: 1_000 };
+    expect(processShare(limits, 1)).toEqual(limits);
+    expect(processShare(limits, 4)).toEqual({ requestsPerSecond: 25, burst: 50, maxConcurrentUploads: 4, maxRowsPerDay: 1_000 });
+    expect(processShare(limits, 40)).toEqual({ requestsPerSecond: 2.5, burst: 5, maxConcurrentUploads: 1, maxRowsPerDay: 1_000 });
+  });
+
+  it('together the processes never allow more than the tenant limit (property)', () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 500 }), fc.integer({ min: 1, max: 1000 }), fc.integer({ min: 1, max: 64 }), (rate, burst, replicas) => {
+      const share = processShare({ requestsPerSecond: rate, burst, maxConcurrentUploads: 16, maxRowsPerDay: 1 }, replicas);
+      expect(share.requestsPerSecond * replicas).toBeCloseTo(rate, 6);
+      if (burst >= replicas) expect(share.burst * replicas).toBeLessThanOrEqual(burst);
+    }));
+  });
+
+  it('reads STRATA_API_REPLICAS and refuses a value that is not a whole number from 1 to 1000', () => {
+    expect(apiReplicasFromEnv({})).toBe(1);
+    expect(apiReplicasFromEnv({ STRATA_API_REPLICAS: '3' })).toBe(3);
+    expect(() => apiReplicasFromEnv({ STRATA_API_REPLICAS: 'three' })).toThrow(/STRATA_API_REPLICAS must be a whole number from 1 to 1000, got "three"/);
+    expect(() => apiReplicasFromEnv({ STRATA_API_REPLICAS: '0' })).toThrow(/STRATA_API_REPLICAS/);
   });
 });
