@@ -3,16 +3,16 @@
 // compute directory and share stats and mark the scan OK. Continues as new when
 // its history grows, carrying the pending partitions.
 import {
-  ActivityFailure, allHandlersFinished, ApplicationFailure, CancellationScope, condition, continueAsNew, isCancellation, proxyActivities, setHandler,
-  TimeoutFailure, uuid4, workflowInfo,
+  allHandlersFinished, ApplicationFailure, CancellationScope, condition, continueAsNew, isCancellation, proxyActivities, setHandler, uuid4,
+  workflowInfo,
 } from '@temporalio/workflow';
-import { TimeoutType } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { HostActivities } from '../activities/host';
 import type { WalkPartitionResult } from '../activities/index-partition';
 import type { FinishIndexScanResult } from '../activities/index-db';
 import { bulkCopy, dbWrite, hostFs } from '../temporal-config/activity-presets';
 import { hostTaskQueue } from '../temporal-config/task-queues';
+import { DEFAULT_HOST_WAIT_SECONDS, hostNotConnectedMessage, notPickedUp } from './host-wait';
 import { markPhase } from './phase';
 import {
   statusQuery, type BootstrapIndexInput, type BootstrapIndexResult, type BootstrapIndexStatus, type BootstrapResume, type WalkCounts,
@@ -21,7 +21,6 @@ import {
 const db = proxyActivities<Activities>(dbWrite);
 const stats = proxyActivities<Activities>(bulkCopy);
 const HISTORY_LIMIT = 4_000;
-const DEFAULT_HOST_WAIT_SECONDS = 900;
 
 export async function bootstrapIndex(input: BootstrapIndexInput): Promise<BootstrapIndexResult> {
   const host = proxyActivities<HostActivities>({ ...hostFs, taskQueue: hostTaskQueue(input.hostId) });
@@ -97,13 +96,8 @@ async function failScanOnError<T>(input: BootstrapIndexInput, scanId: number, st
 
 /** A first step no worker of the host picked up in time: the host is not connected (its queue has no poller). */
 function hostNotConnected(error: unknown, hostId: string, waitedSeconds: number): unknown {
-  if (error instanceof ActivityFailure && error.cause instanceof TimeoutFailure && error.cause.timeoutType === TimeoutType.SCHEDULE_TO_START) {
-    return ApplicationFailure.create({
-      type: 'HostNotConnected', nonRetryable: true,
-      message: `host ${hostId} did not pick up the work within ${waitedSeconds} s: no strata host worker polls ${hostTaskQueue(hostId)}`,
-    });
-  }
-  return error;
+  if (!notPickedUp(error)) return error;
+  return ApplicationFailure.create({ type: 'HostNotConnected', nonRetryable: true, message: hostNotConnectedMessage(hostId, waitedSeconds) });
 }
 
 /** The innermost cause's message ("Activity task failed" says nothing by itself). */

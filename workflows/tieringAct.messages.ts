@@ -17,6 +17,8 @@ export interface TieringRunOptions {
   waveSize?: number;
   /** How long a silent host batch may run before it is retried elsewhere (default 15). */
   heartbeatTimeoutSeconds?: number;
+  /** How long the host's worker may take to pick up the preflight before the run fails as not connected (default 900). */
+  hostWaitSeconds?: number;
   /** Stubs re-verified in the verifying phase (default 64). */
   verifySample?: number;
   /** Continue-as-new once the history has this many events (default 2000). */

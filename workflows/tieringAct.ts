@@ -9,6 +9,7 @@ import type { Activities } from '../activities';
 import type { HostActivities } from '../activities/host';
 import { dbWrite, tieringHost } from '../temporal-config/activity-presets';
 import { hostTaskQueue } from '../temporal-config/task-queues';
+import { DEFAULT_HOST_WAIT_SECONDS, hostNotConnectedMessage, notPickedUp } from './host-wait';
 import { markPhase } from './phase';
 import { RunControl } from './tieringAct.control';
 import {
@@ -23,6 +24,18 @@ export function hostActivities(hostId: string, options: TieringRunOptions = {}) 
     ...tieringHost, taskQueue: hostTaskQueue(hostId), cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     heartbeatTimeout: `${Math.max(5, options.heartbeatTimeoutSeconds ?? 15)} seconds`,
   });
+}
+
+/** The preflight is the run's first step on the host: a host with no worker picking it up in time fails it as not connected. */
+async function preflightOnHost(hostId: string, options: TieringRunOptions, input: Parameters<HostActivities['tieringPreflight']>[0]) {
+  const waitSeconds = options.hostWaitSeconds ?? DEFAULT_HOST_WAIT_SECONDS;
+  const host = proxyActivities<HostActivities>({ ...tieringHost, taskQueue: hostTaskQueue(hostId), scheduleToStartTimeout: `${waitSeconds} seconds` });
+  try {
+    return await host.tieringPreflight(input);
+  } catch (error) {
+    if (!notPickedUp(error)) throw error;
+    return { ok: false, problems: [hostNotConnectedMessage(hostId, waitSeconds)], freeBytes: null };
+  }
 }
 
 /**
@@ -68,7 +81,7 @@ export async function tieringAct(input: TieringActInput): Promise<TieringRunResu
     if (run.planStatus !== 'PLANNED') return await finish('plan-not-ready', { planStatus: run.planStatus });
     const host = hostActivities(run.hostId, options);
     if (!input.carry) {
-      const preflight = await host.tieringPreflight({ tenantId: input.tenantId, tenantCode: input.tenantCode, shareName: run.shareName, neededBytes: run.remainingBytes });
+      const preflight = await preflightOnHost(run.hostId, options, { tenantId: input.tenantId, tenantCode: input.tenantCode, shareName: run.shareName, neededBytes: run.remainingBytes });
       if (!preflight.ok) return await finish('preflight', { problems: preflight.problems });
       await transition('in_progress', { summaryPatch: {
         hostId: run.hostId, shareName: run.shareName, plannedFiles: run.remainingFiles, plannedBytes: run.remainingBytes,

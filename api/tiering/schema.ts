@@ -77,6 +77,7 @@ export const runOptionsSchema = z.object({
   batchSize: z.number().int().min(1).max(20000).optional(),
   waveSize: z.number().int().min(1).max(4096).optional(),
   heartbeatTimeoutSeconds: z.number().int().min(5).max(3600).optional(),
+  hostWaitSeconds: z.number().int().min(1).max(7 * 86_400).optional(),
   verifySample: z.number().int().min(0).max(10000).optional(),
   historyLimit: z.number().int().min(50).max(50000).optional(),
 }).strict();

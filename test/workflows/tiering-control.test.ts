@@ -109,6 +109,21 @@ describe('run control', () => {
     expect(await stubbedCount('capped')).toBe(5);
   });
 
+  it('fails at preflight, naming the host, when no worker of the share\'s host picks the run up', async () => {
+    const roots = makeRoots('unhosted');
+    const files = tree(3);
+    buildTree(roots.source, files);
+    await loadScan(harness.pool, tenant.tenantId, 'unhosted', scanRowsOf(roots.source, files));
+    await configureShare(harness.app, tenant.adminToken, 'unhosted', { hostId: 'tier-host-not-connected', roots });
+    const { planId } = await planShare(harness.app, harness.temporal, tenant.adminToken, 'unhosted');
+    const run = await startRun(harness.app, tenant.adminToken, `/api/v1/tiering/plans/${planId}/act`, { options: { hostWaitSeconds: 2 } });
+    expect(await harness.temporal.workflow.getHandle(run.workflowId).result()).toMatchObject({
+      status: 'failed', stopReason: 'preflight',
+      summary: { problems: ['host tier-host-not-connected did not pick up the work within 2 s: no strata host worker polls strata-host.tier-host-not-connected'] },
+    });
+    expect(await stubbedCount('unhosted')).toBe(0);
+  });
+
   it('stops by itself when the failure ratio passes the threshold', async () => {
     const files = tree(60);
     const { roots, planId } = await plannedShare('failing', files);
