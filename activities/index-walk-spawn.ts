@@ -3,8 +3,8 @@
 // its messages in order, grants it credit to walk ahead, and when the walk ended
 // cleanly keeps the thread for the next partition; otherwise ends it.
 import { on } from 'node:events';
-import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { spawnThread } from './thread-pool';
 import type { WalkThreadInput, WalkThreadJob, WalkThreadMessage } from './index-walk-thread';
 
 export type { WalkThreadMessage };
@@ -14,24 +14,10 @@ const MAX_IN_FLIGHT = 4;
 /** Idle threads kept for later partitions (a partition walk runs on one). */
 const MAX_IDLE_THREADS = 4;
 
-// From TypeScript sources (jest) the thread compiles its modules with @swc/core, which the tests already use.
-const TS_THREAD_BOOTSTRAP = `
-const { workerData } = require('node:worker_threads');
-const { readFileSync } = require('node:fs');
-const swc = require(workerData.swcPath);
-require.extensions['.ts'] = (module, filename) => {
-  const { code } = swc.transformSync(readFileSync(filename, 'utf8'), {
-    filename, jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } });
-  module._compile(code, filename);
-};
-require(workerData.entry);`;
-
 const idle: Worker[] = [];
 
 function startThread(): Worker {
-  const worker = __filename.endsWith('.js')
-    ? new Worker(join(__dirname, 'index-walk-thread.js'))
-    : new Worker(TS_THREAD_BOOTSTRAP, { eval: true, workerData: { entry: join(__dirname, 'index-walk-thread.ts'), swcPath: require.resolve('@swc/core') } });
+  const worker = spawnThread('index-walk-thread');
   worker.once('exit', () => {
     const at = idle.indexOf(worker);
     if (at >= 0) idle.splice(at, 1);
