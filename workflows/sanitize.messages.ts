@@ -15,6 +15,8 @@ export interface SanitizeInput {
   idleDays?: number;
   approvalDeadlineMs?: number;
   requiredApprovals?: number;
+  /** How long the share's host may take to pick up the inventory before the run fails as not connected (default 900 s). */
+  hostWaitSeconds?: number;
 }
 
 export type SanitizeOutcome = 'DRY_RUN' | 'REJECTED' | 'EXPIRED' | 'COMPLETED' | 'FAILED';
@@ -29,6 +31,8 @@ export interface SanitizeStatus {
   gate?: GateState;
   executed?: { done: number; skipped: number };
   outcome?: SanitizeOutcome;
+  /** Why a FAILED run stopped. */
+  failure?: string;
 }
 
 export const statusQuery = defineQuery<SanitizeStatus>('status');

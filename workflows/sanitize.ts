@@ -7,6 +7,7 @@ import type { HostActivities } from '../activities/host';
 import { dbWrite, hostFs } from '../temporal-config/activity-presets';
 import { hostTaskQueue } from '../temporal-config/task-queues';
 import { gateDecided, runApprovalGate } from './approvalGate';
+import { DEFAULT_HOST_WAIT_SECONDS, hostNotConnectedMessage, notPickedUp } from './host-wait';
 import { markPhase } from './phase';
 import { rehydrateWorkflowId, type RehydrateInput } from './rehydrate.messages';
 import { statusQuery, type SanitizeInput, type SanitizeOutcome, type SanitizeStatus } from './sanitize.messages';
@@ -28,7 +29,15 @@ export async function sanitize(input: SanitizeInput): Promise<SanitizeStatus> {
   const host = proxyActivities<HostActivities>({ ...hostFs, taskQueue: hostTaskQueue(hostId) });
 
   markPhase(status, 'inventory', labels);
-  status.inventoried = (await host.inventoryTier2({ ...ref, shareName: input.shareName })).objects;
+  const waitSeconds = input.hostWaitSeconds ?? DEFAULT_HOST_WAIT_SECONDS;
+  const firstHostStep = proxyActivities<HostActivities>({ ...hostFs, taskQueue: hostTaskQueue(hostId), scheduleToStartTimeout: `${waitSeconds} seconds` });
+  try {
+    status.inventoried = (await firstHostStep.inventoryTier2({ ...ref, shareName: input.shareName })).objects;
+  } catch (error) {
+    if (!notPickedUp(error)) throw error;
+    status.failure = hostNotConnectedMessage(hostId, waitSeconds);
+    return finish(status, 'FAILED', ref, labels);
+  }
   markPhase(status, 'reconcile', labels);
   await db.setSanitizeStatus({ ...ref, status: 'RECONCILING' });
   // Workflow time is replay-safe: it is the time of the current workflow task.
@@ -61,7 +70,7 @@ export async function sanitize(input: SanitizeInput): Promise<SanitizeStatus> {
 
 async function finish(status: SanitizeStatus, outcome: SanitizeOutcome, ref: { tenantId: string; runId: string }, labels: { tenantCode: string; shareName: string }) {
   status.outcome = outcome;
-  const summary = outcome === 'COMPLETED' ? { outcome, ...(await db.sanitizeOutcome(ref)) } : { outcome };
+  const summary = outcome === 'COMPLETED' ? { outcome, ...(await db.sanitizeOutcome(ref)) } : { outcome, ...(status.failure ? { failure: status.failure } : {}) };
   await db.setSanitizeStatus({ ...ref, status: outcome, summary });
   markPhase(status, outcome.toLowerCase(), labels);
   await condition(allHandlersFinished);

@@ -12,6 +12,7 @@ export const startSchema = {
     idleDays: z.number().int().min(1).max(36_500).default(365),
     approvalDeadlineHours: z.number().positive().max(24 * 90).default(72),
     requiredApprovals: z.number().int().min(2).max(10).default(2),
+    hostWaitSeconds: z.number().int().min(1).max(7 * 86_400).optional(),
   }).strict(),
   response: { 202: z.object({ id: z.string().uuid(), workflowId: z.string(), status: z.string() }) },
 };

@@ -56,6 +56,15 @@ describe('sanitize', () => {
     expect((await harness.admin.query('SELECT count(*)::int AS n FROM sanitize_run WHERE tenant_id = $1', [tenant.tenantId])).rows[0].n).toBe(before);
   });
 
+  it('fails, naming the host, when no worker of the share\'s host picks up the inventory', async () => {
+    const fixture = await buildTierFixture(harness.admin, tenant.tenantId, 'sanitize-host-not-connected');
+    const { id } = await startRun(fixture, { dryRun: true, hostWaitSeconds: 2 });
+    const run = await waitForStatus(id, ['DRY_RUN', 'FAILED']);
+    expect(run).toMatchObject({ status: 'FAILED', summary: {
+      outcome: 'FAILED', failure: 'host sanitize-host-not-connected did not pick up the work within 2 s: no strata host worker polls strata-host.sanitize-host-not-connected',
+    } });
+  });
+
   it('finds all four categories in a dry run, changes nothing, and serves the hashed CSV report', async () => {
     const fixture = await buildTierFixture(harness.admin, tenant.tenantId, harness.hostId);
     const before = await tierStates(fixture);
