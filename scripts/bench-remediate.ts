@@ -20,19 +20,15 @@ import { randomUUID } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client as PgClient, type Pool } from 'pg';
+import { Client as PgClient } from 'pg';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { createActivities } from '../activities';
-import { createHostActivities } from '../activities/host';
 import { createAppPool } from '../db/pool';
-import { DataKeyCache } from '../lib/data-keys';
-import { VaultClient, vaultSettings } from '../lib/vault-client';
-import { CORE_TASK_QUEUE, hostTaskQueue } from '../temporal-config/task-queues';
+import { CORE_TASK_QUEUE } from '../temporal-config/task-queues';
 import { bootstrapIndexWorkflowId, type BootstrapIndexInput } from '../workflows/bootstrapIndex.messages';
 import {
   executeUpdate, remediationWorkflowId, rollbackUpdate, statusQuery, type RemediationInput, type RemediationStatus,
 } from '../workflows/remediation.messages';
+import { startBenchWorkers } from './bench-workers';
 import { startStack } from './stack/stack';
 
 const HOST_ID = 'bench-host';
@@ -100,21 +96,6 @@ function buildTemplate(base: string, files: number): string {
 
 function entries(tree: string): number {
   return Number(run('sh', ['-c', `find ${tree} | wc -l`]).stdout.trim());
-}
-
-async function startWorkers(env: Record<string, string>, pool: Pool) {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-  const vault = new VaultClient(vaultSettings(env));
-  const deps = { pool, vault, dataKeys: new DataKeyCache(vault) };
-  const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
-  const central = await Worker.create({
-    connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: CORE_TASK_QUEUE, workflowsPath: require.resolve('../workflows'), activities: createActivities(deps),
-  });
-  const host = await Worker.create({
-    connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: hostTaskQueue(HOST_ID), activities: createHostActivities({ ...deps, hostId: HOST_ID }),
-  });
-  const running = [central.run(), host.run()];
-  return { async stop() { central.shutdown(); host.shutdown(); await Promise.all(running); await connection.close(); } };
 }
 
 async function until(handle: WorkflowHandle, done: (status: RemediationStatus) => boolean): Promise<RemediationStatus> {
@@ -198,7 +179,7 @@ async function main(): Promise<void> {
   const admin = new PgClient({ connectionString: stack.env.DATABASE_URL });
   await admin.connect();
   const pool = createAppPool(16, stack.env);
-  const workers = await startWorkers(stack.env, pool);
+  const workers = await startBenchWorkers(stack.env, pool, HOST_ID);
   const connection = await Connection.connect({ address: stack.env.TEMPORAL_ADDRESS });
   const temporal = new Client({ connection, namespace: stack.env.TEMPORAL_NAMESPACE });
   const results: { a: number; s: number; r: number; t: number }[] = [];

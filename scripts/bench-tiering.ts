@@ -10,20 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import type { Pool } from 'pg';
-import { createActivities } from '../activities';
-import { createHostActivities } from '../activities/host';
 import { buildApp } from '../api/app';
 import { createAppPool } from '../db/pool';
 import { databaseSettings } from '../db/settings';
 import { withTenant } from '../db/tenant-tx';
 import { loadScanSnapshot, type ScanFileRow } from '../db/queries/tiering-scan-load';
-import { DataKeyCache } from '../lib/data-keys';
 import { issueToken } from '../lib/tokens';
-import { VaultClient, vaultSettings } from '../lib/vault-client';
-import { CORE_TASK_QUEUE, hostTaskQueue } from '../temporal-config/task-queues';
 import { ensureInstallAdmin } from './admin-token';
+import { startBenchWorkers } from './bench-workers';
 import { startStack } from './stack/stack';
 
 const HOST_ID = 'bench-tier-host';
@@ -113,18 +108,6 @@ function countFiles(dir: string): number {
   return existsSync(dir) ? (readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length) : 0;
 }
 
-async function startWorkers(env: Record<string, string>, pool: Pool) {
-  // STRATA_BENCH_LOG=INFO shows each host batch's wave and database times.
-  Runtime.install({ logger: new DefaultLogger(process.env.STRATA_BENCH_LOG === 'INFO' ? 'INFO' : 'WARN') });
-  const vault = new VaultClient(vaultSettings(env));
-  const deps = { pool, vault, dataKeys: new DataKeyCache(vault) };
-  const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
-  const central = await Worker.create({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: CORE_TASK_QUEUE, workflowsPath: require.resolve('../workflows'), activities: createActivities(deps) });
-  const host = await Worker.create({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: hostTaskQueue(HOST_ID), activities: createHostActivities({ ...deps, hostId: HOST_ID }) });
-  const running = [central.run(), host.run()];
-  return { vault, async stop() { central.shutdown(); host.shutdown(); await Promise.all(running); await connection.close(); deps.dataKeys.clear(); } };
-}
-
 type App = Awaited<ReturnType<typeof buildApp>>;
 
 async function call(app: App, token: string, method: 'GET' | 'POST' | 'PUT', url: string, payload?: unknown): Promise<Record<string, unknown>> {
@@ -180,7 +163,7 @@ async function main(): Promise<void> {
   const stack = await startStack('test', { ...process.env, STRATA_TEST_SLOT: process.env.STRATA_TEST_SLOT ?? '6' });
   Object.assign(process.env, stack.env);
   const pool = createAppPool(16, process.env);
-  const workers = await startWorkers(stack.env, pool);
+  const workers = await startBenchWorkers(stack.env, pool, HOST_ID, process.env.STRATA_BENCH_LOG === 'INFO' ? 'INFO' : 'WARN');
   const connection = await Connection.connect({ address: stack.env.TEMPORAL_ADDRESS });
   const temporal = new Client({ connection, namespace: stack.env.TEMPORAL_NAMESPACE });
   const app = await buildApp({ pool, temporal, temporalConnection: connection, vault: workers.vault, dataDir: stack.dataDir });
