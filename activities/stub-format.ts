@@ -6,7 +6,7 @@ import * as ffi from './ffi';
 
 /**
  * The stub record, one attribute set in one call: setting it is atomic, so it is its own
- * marker, and it costs one journaled xattr update instead of one per field (measured on
+ * marker, and it costs one xattr update instead of one per field (measured on
  * ext4: 4 attributes ~160 us per file, one ~25 us).
  */
 export const STUB_ATTRIBUTE = 'user.strata.stub';
@@ -57,7 +57,7 @@ function readLegacyStub(path: string): StubRecord | null {
   };
 }
 
-/** Marks an open file as the stub of stub, in one atomic attribute write. */
+/** Marks an open file as a stub with this record, in one atomic attribute write. */
 export function writeStubXattrs(fd: number, stub: StubRecord): void {
   ffi.fsetxattr(fd, STUB_ATTRIBUTE, formatStub(stub));
 }
