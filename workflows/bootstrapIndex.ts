@@ -3,7 +3,7 @@
 // compute directory and share stats and mark the scan OK. Continues as new when
 // its history grows, carrying the pending partitions.
 import {
-  allHandlersFinished, ApplicationFailure, CancellationScope, condition, continueAsNew, isCancellation, proxyActivities, setHandler, uuid4,
+  allHandlersFinished, CancellationScope, condition, continueAsNew, isCancellation, proxyActivities, setHandler, uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
@@ -12,7 +12,7 @@ import type { WalkPartitionResult } from '../activities/index-partition';
 import type { FinishIndexScanResult } from '../activities/index-db';
 import { bulkCopy, dbWrite, hostFs } from '../temporal-config/activity-presets';
 import { hostTaskQueue } from '../temporal-config/task-queues';
-import { DEFAULT_HOST_WAIT_SECONDS, hostNotConnectedMessage, notPickedUp } from './host-wait';
+import { DEFAULT_HOST_WAIT_SECONDS, hostNotConnected, notPickedUp } from './host-wait';
 import { markPhase } from './phase';
 import {
   statusQuery, type BootstrapIndexInput, type BootstrapIndexResult, type BootstrapIndexStatus, type BootstrapResume, type WalkCounts,
@@ -45,7 +45,7 @@ export async function bootstrapIndex(input: BootstrapIndexInput): Promise<Bootst
     const prepared = await failScanOnError(input, scanId, status, async () => {
       const shares = await firstHostStep.enumerateIndexShares({
         tenantId: input.tenantId, hostId: input.hostId, volume: input.volume, sources: input.shareSources, principals: input.principals,
-      }).catch((error: unknown) => { throw hostNotConnected(error, input.hostId, hostWaitSeconds); });
+      }).catch((error: unknown) => { throw notPickedUp(error) ? hostNotConnected(input.hostId, hostWaitSeconds) : error; });
       enterPhase('planning');
       const plan = await host.planIndexWalk({ tenantId: input.tenantId, scanId, hostId: input.hostId, volume: input.volume });
       return { shares, plan };
@@ -92,12 +92,6 @@ async function failScanOnError<T>(input: BootstrapIndexInput, scanId: number, st
     await CancellationScope.nonCancellable(() => db.failIndexScan({ tenantId: input.tenantId, scanId, reason }));
     throw error;
   }
-}
-
-/** A first step no worker of the host picked up in time: the host is not connected (its queue has no poller). */
-function hostNotConnected(error: unknown, hostId: string, waitedSeconds: number): unknown {
-  if (!notPickedUp(error)) return error;
-  return ApplicationFailure.create({ type: 'HostNotConnected', nonRetryable: true, message: hostNotConnectedMessage(hostId, waitedSeconds) });
 }
 
 /** The innermost cause's message ("Activity task failed" says nothing by itself). */

@@ -1,7 +1,7 @@
 // Host work runs on the host's own task queue; a host whose worker is not connected
 // would leave it scheduled forever. The first step of a run on a host may wait only
 // so long to be picked up, and then the run says which host is missing.
-import { ActivityFailure, TimeoutFailure } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/workflow';
 import { TimeoutType } from '@temporalio/common';
 import { hostTaskQueue } from '../temporal-config/task-queues';
 
@@ -14,4 +14,9 @@ export function notPickedUp(error: unknown): boolean {
 
 export function hostNotConnectedMessage(hostId: string, waitedSeconds: number): string {
   return `host ${hostId} did not pick up the work within ${waitedSeconds} s: no strata host worker polls ${hostTaskQueue(hostId)}`;
+}
+
+/** The error a run fails with when its host is not connected (non-retryable: waiting was the retry). */
+export function hostNotConnected(hostId: string, waitedSeconds: number): ApplicationFailure {
+  return ApplicationFailure.create({ type: 'HostNotConnected', nonRetryable: true, message: hostNotConnectedMessage(hostId, waitedSeconds) });
 }

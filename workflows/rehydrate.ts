@@ -4,6 +4,7 @@
 import { CancellationScope, ContinueAsNew, allHandlersFinished, condition, continueAsNew, isCancellation, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { dbWrite } from '../temporal-config/activity-presets';
+import { DEFAULT_HOST_WAIT_SECONDS, hostNotConnected, notPickedUp } from './host-wait';
 import { markPhase } from './phase';
 import { RunControl } from './tieringAct.control';
 import { batchLimit, failureLimits, hostActivities } from './tieringAct';
@@ -53,16 +54,21 @@ export async function rehydrate(input: RehydrateInput): Promise<TieringRunResult
   }
 
   async function shareLoop(shareIndex: number, shares: NonNullable<RehydrateInput['carry']>['shares']): Promise<RunStopReason> {
-    const host = hostActivities(status.hostId as string, options);
+    const hostId = status.hostId as string;
+    const host = hostActivities(hostId, options);
+    // The share's first batch may wait only so long for the host; later ones wait for it to come back.
+    const waitSeconds = options.hostWaitSeconds ?? DEFAULT_HOST_WAIT_SECONDS;
+    let batchHost = hostActivities(hostId, options, waitSeconds);
     enter('rehydrating');
     for (;;) {
       for (const event of control.drain()) await db.recordActionEvent({ ...ids, event: { event: event.event, details: { by: event.by, reason: event.reason } } });
       if (control.cancel) return 'cancelled';
       if (control.paused) { enter('paused'); await control.waitWhilePaused(); enter('rehydrating'); continue; }
-      const result = await control.interruptible(() => host.tieringRehydrateBatch({
+      const result = await control.interruptible(() => batchHost.tieringRehydrateBatch({
         tenantId: input.tenantId, tenantCode: input.tenantCode, shareName: status.shareName as string, actionId: input.actionId,
         actor: input.requestedBy, limit: batchLimit(options), waveSize: options.waveSize, pacing: options.pacing, failure: failureLimits(options, status.counters),
-      }));
+      })).catch((error: unknown) => { throw notPickedUp(error) ? hostNotConnected(hostId, waitSeconds) : error; });
+      if (result !== 'interrupted') batchHost = host;
       status.counters = result !== 'interrupted' && Object.keys(result.summary).length > 0 ? result.summary : (await db.readAction(ids)).summary;
       if (result !== 'interrupted' && result.done) return null;
       if (result !== 'interrupted' && result.stopped === 'failure-ratio') return 'failure-ratio';

@@ -19,19 +19,20 @@ import {
 const db = proxyActivities<Activities>(dbWrite);
 const HISTORY_LIMIT = 2000;
 
-export function hostActivities(hostId: string, options: TieringRunOptions = {}) {
+/** The host's tiering activities; with hostWaitSeconds, each call fails if no worker of the host picks it up in time. */
+export function hostActivities(hostId: string, options: TieringRunOptions = {}, hostWaitSeconds?: number) {
   return proxyActivities<HostActivities>({
     ...tieringHost, taskQueue: hostTaskQueue(hostId), cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     heartbeatTimeout: `${Math.max(5, options.heartbeatTimeoutSeconds ?? 15)} seconds`,
+    ...(hostWaitSeconds === undefined ? {} : { scheduleToStartTimeout: `${hostWaitSeconds} seconds` }),
   });
 }
 
 /** The preflight is the run's first step on the host: a host with no worker picking it up in time fails it as not connected. */
 async function preflightOnHost(hostId: string, options: TieringRunOptions, input: Parameters<HostActivities['tieringPreflight']>[0]) {
   const waitSeconds = options.hostWaitSeconds ?? DEFAULT_HOST_WAIT_SECONDS;
-  const host = proxyActivities<HostActivities>({ ...tieringHost, taskQueue: hostTaskQueue(hostId), scheduleToStartTimeout: `${waitSeconds} seconds` });
   try {
-    return await host.tieringPreflight(input);
+    return await hostActivities(hostId, options, waitSeconds).tieringPreflight(input);
   } catch (error) {
     if (!notPickedUp(error)) throw error;
     return { ok: false, problems: [hostNotConnectedMessage(hostId, waitSeconds)], freeBytes: null };

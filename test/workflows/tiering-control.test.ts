@@ -124,6 +124,21 @@ describe('run control', () => {
     expect(await stubbedCount('unhosted')).toBe(0);
   });
 
+  it('fails a rehydrate, naming the host, when the share has moved to a host with no worker; the stubs stay', async () => {
+    const files = tree(4);
+    const { roots, planId } = await plannedShare('moved', files);
+    const act = await startRun(harness.app, tenant.adminToken, `/api/v1/tiering/plans/${planId}/act`, {});
+    expect(await harness.temporal.workflow.getHandle(act.workflowId).result()).toMatchObject({ status: 'completed', summary: { stubbed: 4 } });
+    await configureShare(harness.app, tenant.adminToken, 'moved', { hostId: 'rehydrate-host-not-connected', roots });
+    const back = await startRun(harness.app, tenant.adminToken, '/api/v1/tiering/rehydrate', { planId, options: { hostWaitSeconds: 2 } });
+    await expect(harness.temporal.workflow.getHandle(back.workflowId).result()).rejects.toMatchObject({ cause: { type: 'HostNotConnected' } });
+    const action = await harness.admin.query('SELECT status, summary FROM action WHERE id = $1', [back.actionId]);
+    expect(action.rows[0]).toMatchObject({ status: 'failed', summary: {
+      error: 'host rehydrate-host-not-connected did not pick up the work within 2 s: no strata host worker polls strata-host.rehydrate-host-not-connected',
+    } });
+    expect(await stubbedCount('moved')).toBe(4);
+  });
+
   it('stops by itself when the failure ratio passes the threshold', async () => {
     const files = tree(60);
     const { roots, planId } = await plannedShare('failing', files);
