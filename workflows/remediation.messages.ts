@@ -21,6 +21,8 @@ export interface RemediationOptions {
   /** Throttle of the apply phase on the host. */
   maxFilesPerSecond?: number;
   heartbeatTimeoutSeconds?: number;
+  /** How long the host may take to pick up the run's first step on it (the snapshot) before the run fails as not connected (default 900). */
+  hostWaitSeconds?: number;
   /** Group names treated as "everyone" for the world-access flag of new descriptors (default users). */
   worldGroups?: string[];
   /** Transform directories' default ACLs too (default true). */

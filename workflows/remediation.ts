@@ -11,6 +11,7 @@ import type { Activities } from '../activities';
 import type { HostActivities } from '../activities/host';
 import { bulkCopy, dbWrite, remediationHost } from '../temporal-config/activity-presets';
 import { hostTaskQueue } from '../temporal-config/task-queues';
+import { DEFAULT_HOST_WAIT_SECONDS, hostNotConnected, notPickedUp } from './host-wait';
 import { markPhase } from './phase';
 import { freshCarry, installRemediationHandlers } from './remediation.control';
 import { runRemediationGate } from './remediationGate';
@@ -103,6 +104,15 @@ class RemediationRun {
     });
   }
 
+  private hostWaitSeconds(): number {
+    return this.options.hostWaitSeconds ?? DEFAULT_HOST_WAIT_SECONDS;
+  }
+
+  /** The run's first call to its host, which may wait only hostWaitSeconds to be picked up. */
+  private firstHostStep(): HostActivities {
+    return proxyActivities<HostActivities>({ ...remediationHost, taskQueue: hostTaskQueue(this.state.hostId!), scheduleToStartTimeout: `${this.hostWaitSeconds()} seconds` });
+  }
+
   private async plan(): Promise<Next> {
     const { tenantId, runId } = this.input;
     await db.openRemediation({
@@ -137,7 +147,8 @@ class RemediationRun {
     const host = this.hostActivities();
     if (this.state.cursor === 0 && !this.state.fsSnapshot) {
       await this.status('SNAPSHOT', { event: { event: 'snapshot-started', details: { approvals: this.state.gate?.approvals ?? [] } } });
-      this.state.fsSnapshot = await host.remediationFsSnapshot({ tenantId: this.input.tenantId, runId: this.input.runId, take: this.options.fsSnapshot !== false });
+      this.state.fsSnapshot = await this.firstHostStep().remediationFsSnapshot({ tenantId: this.input.tenantId, runId: this.input.runId, take: this.options.fsSnapshot !== false })
+        .catch((error: unknown) => { throw notPickedUp(error) ? hostNotConnected(this.state.hostId!, this.hostWaitSeconds()) : error; });
       await this.status('SNAPSHOT', { fsSnapshot: this.state.fsSnapshot });
     }
     const end = await this.batches((from, to) => host.remediationSnapshotBatch(this.batch(from, to)), false);

@@ -36,6 +36,7 @@ export const planSchema = {
       rollbackWindowHours: z.number().min(0).max(24 * 90).default(24),
       maxFilesPerSecond: z.number().int().min(1).max(10_000_000).optional(),
       heartbeatTimeoutSeconds: z.number().int().min(3).max(600).default(30),
+      hostWaitSeconds: z.number().int().min(1).max(7 * 86_400).optional(),
       worldGroups: z.array(z.string().min(1).max(64)).max(50).optional(),
       applyToDefault: z.boolean().default(true),
       fsSnapshot: z.boolean().default(true),

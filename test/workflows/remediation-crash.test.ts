@@ -69,6 +69,7 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'strata-remediation-crash-'));
   buildTree(join(work, 'vol', 'complete'));
   buildTree(join(work, 'vol', 'cancel'));
+  setfacl(['-m', 'u:1001:r'], makeFiles(join(work, 'vol', 'unhosted'), 20, 0o644));
   await startWorker();
   await indexVolume(harness.app, harness.temporal, tenant.adminToken, HOST, join(work, 'vol'));
 }, 180_000);
@@ -111,5 +112,22 @@ describe('remediation across a kill -9 of the host worker', () => {
     expect(done.counters.rollbackFailed + done.counters.rollbackConflicts).toBe(0);
     expect(getfaclTree(root)).toBe(before);
     expect(done.action.status).toBe('rolled_back');
+  });
+
+  it('fails before touching a file, naming the host, when no worker of the host picks the run up', async () => {
+    const root = join(work, 'vol', 'unhosted');
+    const before = getfaclTree(root);
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await Promise.all(children.map((child) => (child.exitCode === null && child.signalCode === null ? new Promise((resolve) => child.once('exit', resolve)) : undefined)));
+    const id = await planViaApi(harness.app, tokens.op, {
+      scope: { host: HOST, pathPrefix: root }, policy: { remove: ['other', 'user:1001'] }, options: { hostWaitSeconds: 2 },
+    });
+    const planned = await waitForStatus(harness.app, tokens.op, id, ['AWAITING_APPROVAL']);
+    const approved = await harness.app.inject({ method: 'POST', url: `/api/v1/remediation/${id}/execute`, headers: bearer(tokens.ap), payload: { reportHash: planned.reportHash } });
+    expect(approved.statusCode).toBe(200);
+    const done = await waitForStatus(harness.app, tokens.op, id, ['FAILED', 'COMPLETED', 'ROLLED_BACK'], 120_000);
+    expect([done.status, done.statusReason]).toEqual(['FAILED', expect.stringContaining(
+      `host ${HOST} did not pick up the work within 2 s: no strata host worker polls strata-host.${HOST}`)]);
+    expect(getfaclTree(root)).toBe(before);
   });
 });
