@@ -12,7 +12,7 @@ import type { WalkPartitionResult } from '../activities/index-partition';
 import type { FinishIndexScanResult } from '../activities/index-db';
 import { bulkCopy, dbWrite, hostFs } from '../temporal-config/activity-presets';
 import { hostTaskQueue } from '../temporal-config/task-queues';
-import { DEFAULT_HOST_WAIT_SECONDS, hostNotConnected, notPickedUp } from './host-wait';
+import { DEFAULT_HOST_WAIT_SECONDS, rethrowIfNotConnected } from './host-wait';
 import { markPhase } from './phase';
 import {
   statusQuery, type BootstrapIndexInput, type BootstrapIndexResult, type BootstrapIndexStatus, type BootstrapResume, type WalkCounts,
@@ -45,7 +45,7 @@ export async function bootstrapIndex(input: BootstrapIndexInput): Promise<Bootst
     const prepared = await failScanOnError(input, scanId, status, async () => {
       const shares = await firstHostStep.enumerateIndexShares({
         tenantId: input.tenantId, hostId: input.hostId, volume: input.volume, sources: input.shareSources, principals: input.principals,
-      }).catch((error: unknown) => { throw notPickedUp(error) ? hostNotConnected(input.hostId, hostWaitSeconds) : error; });
+      }).catch(rethrowIfNotConnected(input.hostId, hostWaitSeconds));
       enterPhase('planning');
       const plan = await host.planIndexWalk({ tenantId: input.tenantId, scanId, hostId: input.hostId, volume: input.volume });
       return { shares, plan };

@@ -16,6 +16,11 @@ export function hostNotConnectedMessage(hostId: string, waitedSeconds: number): 
   return `host ${hostId} did not pick up the work within ${waitedSeconds} s: no strata host worker polls ${hostTaskQueue(hostId)}`;
 }
 
+/** A catch handler: a step the host did not pick up in time becomes HostNotConnected; any other error passes through. */
+export function rethrowIfNotConnected(hostId: string, waitedSeconds: number): (error: unknown) => never {
+  return (error) => { throw notPickedUp(error) ? hostNotConnected(hostId, waitedSeconds) : error; };
+}
+
 /** The error a run fails with when its host is not connected (non-retryable: waiting was the retry). */
 export function hostNotConnected(hostId: string, waitedSeconds: number): ApplicationFailure {
   return ApplicationFailure.create({ type: 'HostNotConnected', nonRetryable: true, message: hostNotConnectedMessage(hostId, waitedSeconds) });

@@ -4,7 +4,7 @@
 import { CancellationScope, ContinueAsNew, allHandlersFinished, condition, continueAsNew, isCancellation, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { dbWrite } from '../temporal-config/activity-presets';
-import { DEFAULT_HOST_WAIT_SECONDS, hostNotConnected, notPickedUp } from './host-wait';
+import { DEFAULT_HOST_WAIT_SECONDS, rethrowIfNotConnected } from './host-wait';
 import { markPhase } from './phase';
 import { RunControl } from './tieringAct.control';
 import { batchLimit, failureLimits, hostActivities } from './tieringAct';
@@ -67,7 +67,7 @@ export async function rehydrate(input: RehydrateInput): Promise<TieringRunResult
       const result = await control.interruptible(() => batchHost.tieringRehydrateBatch({
         tenantId: input.tenantId, tenantCode: input.tenantCode, shareName: status.shareName as string, actionId: input.actionId,
         actor: input.requestedBy, limit: batchLimit(options), waveSize: options.waveSize, pacing: options.pacing, failure: failureLimits(options, status.counters),
-      })).catch((error: unknown) => { throw notPickedUp(error) ? hostNotConnected(hostId, waitSeconds) : error; });
+      })).catch(rethrowIfNotConnected(hostId, waitSeconds));
       if (result !== 'interrupted') batchHost = host;
       status.counters = result !== 'interrupted' && Object.keys(result.summary).length > 0 ? result.summary : (await db.readAction(ids)).summary;
       if (result !== 'interrupted' && result.done) return null;

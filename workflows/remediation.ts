@@ -11,7 +11,7 @@ import type { Activities } from '../activities';
 import type { HostActivities } from '../activities/host';
 import { bulkCopy, dbWrite, remediationHost } from '../temporal-config/activity-presets';
 import { hostTaskQueue } from '../temporal-config/task-queues';
-import { DEFAULT_HOST_WAIT_SECONDS, hostNotConnected, notPickedUp } from './host-wait';
+import { DEFAULT_HOST_WAIT_SECONDS, rethrowIfNotConnected } from './host-wait';
 import { markPhase } from './phase';
 import { freshCarry, installRemediationHandlers } from './remediation.control';
 import { runRemediationGate } from './remediationGate';
@@ -148,7 +148,7 @@ class RemediationRun {
     if (this.state.cursor === 0 && !this.state.fsSnapshot) {
       await this.status('SNAPSHOT', { event: { event: 'snapshot-started', details: { approvals: this.state.gate?.approvals ?? [] } } });
       this.state.fsSnapshot = await this.firstHostStep().remediationFsSnapshot({ tenantId: this.input.tenantId, runId: this.input.runId, take: this.options.fsSnapshot !== false })
-        .catch((error: unknown) => { throw notPickedUp(error) ? hostNotConnected(this.state.hostId!, this.hostWaitSeconds()) : error; });
+        .catch(rethrowIfNotConnected(this.state.hostId!, this.hostWaitSeconds()));
       await this.status('SNAPSHOT', { fsSnapshot: this.state.fsSnapshot });
     }
     const end = await this.batches((from, to) => host.remediationSnapshotBatch(this.batch(from, to)), false);
