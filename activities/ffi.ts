@@ -162,13 +162,18 @@ export class XattrReader {
 let getxattratAvailable = true;
 const SLASH = Buffer.from('/');
 
+/** Scratch buffers of this thread (each worker thread loads its own copy of this module). */
+let xattrScratch: Buffer | undefined;
+let listScratch: Buffer | undefined;
+
 /** The value of an xattr of a path (links not followed), or null when it is not set. */
 export function lgetxattr(path: CPath, attribute: string): Buffer | null {
   const target = cPath(path);
   for (let size = 4096; size <= 1 << 20; size *= 4) {
-    const value = Buffer.alloc(size);
+    const value = size === 4096 ? (xattrScratch ??= Buffer.allocUnsafe(4096)) : Buffer.alloc(size);
     const n = Number(raw.lgetxattr(target, attribute, value, size));
-    if (n >= 0) return value.subarray(0, n);
+    // The shared scratch buffer is copied out, so callers own what they get.
+    if (n >= 0) return size === 4096 ? Buffer.from(value.subarray(0, n)) : value.subarray(0, n);
     const errno = koffi.errno();
     if (errno === ENODATA) return null;
     if (errno !== ERANGE) throw fsError('lgetxattr', path, errno);
@@ -185,7 +190,7 @@ export function fgetxattr(fd: number, attribute: string): Buffer | null {
 }
 
 export function llistxattr(path: CPath): string[] {
-  const list = Buffer.alloc(65536);
+  const list = (listScratch ??= Buffer.allocUnsafe(65536));
   const n = Number(raw.llistxattr(cPath(path), list, list.length));
   if (n < 0) throw fsError('llistxattr', path);
   return list.subarray(0, n).toString('utf8').split('\0').filter(Boolean);

@@ -24,8 +24,16 @@ export const STRATA_XATTR_PREFIX = 'user.strata.';
 
 export interface StubRecord { uri: string; size: number; sha256: string; tierId: number; atimeNs: string; mtimeNs: string }
 
-/** The stub record of a path, or null when the file is not a stub. */
-export function readStub(path: string): StubRecord | null {
+/**
+ * The stub record of a path, or null when the file is not a stub. likelyPlain: the
+ * caller expects a file, not a stub, so one listing of the names answers for most
+ * files (one call instead of two: the stub attribute, then the legacy marker).
+ */
+export function readStub(path: string, options: { likelyPlain?: boolean } = {}): StubRecord | null {
+  if (options.likelyPlain) {
+    const names = ffi.llistxattr(path);
+    if (!names.includes(STUB_ATTRIBUTE) && !names.includes(LEGACY_STUB_XATTR.sha256)) return null;
+  }
   const value = ffi.lgetxattr(path, STUB_ATTRIBUTE);
   return value ? parseStub(value, path) : readLegacyStub(path);
 }

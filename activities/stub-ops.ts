@@ -4,8 +4,9 @@
 import * as fs from 'node:fs';
 import { futimens } from './ffi-xattr';
 import { copyXattrs, readStub, removeStubXattrs, writeStubXattrs, type StubRecord } from './stub-format';
+import { copyContent, hashFd } from './tiering-copy';
 import {
-  copyContent, createFresh, errnoCode, fingerprintOf, hashFd, insideRoot, lstatOrNull, metaOf, removeIfPresent, sameFingerprint, type FileMeta,
+  createFresh, errnoCode, fingerprintOf, insideRoot, lstatOrNull, metaOf, removeIfPresent, sameFingerprint, type FileMeta,
 } from './tiering-fsops';
 import type { FetchRequest } from '../lib/tier2-fs';
 import type { SourceFingerprint, Tier2GetResult } from '../lib/tier2-target';

@@ -1,7 +1,8 @@
 // The named synchronous steps a tiering worker thread can run; each maps a slice
 // of items to one result per item, so batches split across threads freely.
 import type { BarrierRequest } from '../lib/tier2-fs';
-import { barrier, hashPaths, inspectSources, renameAll, stageCopies } from './tiering-fsops';
+import { hashPaths, stageCopies } from './tiering-copy';
+import { barrier, inspectSources, renameAll } from './tiering-fsops';
 import { completeStubs, fetchCopies, inspectStubs, prepareRestored, readStubs, removeAll, replaceAll, stubInPlace } from './stub-ops';
 
 export const TIERING_OPS = {

@@ -12,6 +12,8 @@ export interface WaveLimits {
   budget?: { files?: number | null; bytes?: number | null };
   /** Stop when failed/processed over the run passes threshold, once minSample objects were processed. */
   failure?: { threshold: number; minSample: number; processedBefore: number; failedBefore: number };
+  /** Rows the batch asked for: fewer loaded means none were left, so a batch that handles all of them is the last. */
+  limit?: number;
 }
 
 export type StopReason = 'failure-ratio' | 'budget' | 'cancelled';
@@ -73,7 +75,8 @@ export async function runWaves(rows: WorkRow[], limits: WaveLimits, wave: (rows:
       loaded: rows.length, processed, failed, stopped, elapsedMs: Math.round(performance.now() - timings.startedMs),
       waveMs: Math.round(timings.waveMs), persistMs: Math.round(timings.persistMs),
     });
-    return { loaded: rows.length, processed, failed, done: rows.length === 0, stopped, summary };
+    const last = rows.length === 0 || (stopped === null && processed === rows.length && rows.length < (limits.limit ?? Infinity));
+    return { loaded: rows.length, processed, failed, done: last, stopped, summary };
   } finally {
     clearInterval(beat);
     await Promise.all(inFlight);

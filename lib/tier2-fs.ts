@@ -1,6 +1,7 @@
 // Filesystem Tier-2 target (a local disk or a mounted SMB/NFS share): objects are
 // files below the root named by their encoded key. Writes go to a temp name, are
-// verified, made durable, then renamed; the byte work runs on the host's threads.
+// verified, then renamed; flush() makes them durable. The byte work runs on the
+// host's threads.
 import { constants } from 'node:fs';
 import { access, opendir, rm, stat, statfs } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -59,8 +60,9 @@ export class FsTier2Target implements Tier2Target {
     })));
     const staged = finals.filter((_f, i) => results[i].ok);
     if (staged.length === 0) return results;
-    // The copies are durable under their temp names before any final name appears.
-    await this.ops.barrier({ mode: this.durability, anchors: [this.root], files: [], dirs: [] });
+    // No barrier before the renames: nothing relies on an object before flush(). A crash
+    // before it can leave a final name over unsynced content, but only for an object
+    // still PLANNED, whose source is intact and whose next attempt replaces it.
     const errors = await this.ops.rename(staged.map((final) => ({ from: final + TEMP_SUFFIX, to: final })));
     let next = 0;
     return results.map((result, i) => {

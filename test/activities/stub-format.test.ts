@@ -40,6 +40,7 @@ describe('stub metadata', () => {
       const path = freshFile();
       writeStub(path, stub);
       expect(readStub(path)).toEqual(stub);
+      expect(readStub(path, { likelyPlain: true })).toEqual(stub);
       rmSync(path);
     }), { numRuns: 300 });
   });
@@ -52,13 +53,18 @@ describe('stub metadata', () => {
 
   it('reads stubs of the earlier four-attribute format; without their sha256 marker a file is no stub', () => {
     const path = freshFile();
-    expect(readStub(path)).toBeNull();
+    const bothWays = () => {
+      const plain = readStub(path);
+      expect(readStub(path, { likelyPlain: true })).toEqual(plain);
+      return plain;
+    };
+    expect(bothWays()).toBeNull();
     ffi.lsetxattr(path, LEGACY_STUB_XATTR.uri, Buffer.from('file:///x'));
     ffi.lsetxattr(path, LEGACY_STUB_XATTR.size, Buffer.from('5'));
     ffi.lsetxattr(path, LEGACY_STUB_XATTR.origin, Buffer.from('9 100 200'));
-    expect(readStub(path)).toBeNull();
+    expect(bothWays()).toBeNull();
     ffi.lsetxattr(path, LEGACY_STUB_XATTR.sha256, Buffer.from('cd'.repeat(32)));
-    expect(readStub(path)).toEqual({ uri: 'file:///x', size: 5, sha256: 'cd'.repeat(32), tierId: 9, atimeNs: '100', mtimeNs: '200' });
+    expect(bothWays()).toEqual({ uri: 'file:///x', size: 5, sha256: 'cd'.repeat(32), tierId: 9, atimeNs: '100', mtimeNs: '200' });
     const fd = openSync(path, 'r+');
     try { removeStubXattrs(fd); } finally { closeSync(fd); }
     expect(ffi.llistxattr(path)).toEqual([]);
@@ -68,6 +74,7 @@ describe('stub metadata', () => {
     const path = freshFile();
     ffi.lsetxattr(path, STUB_ATTRIBUTE, Buffer.from('strata-stub/9\n1\n2'));
     expect(() => readStub(path)).toThrow(new RegExp(`${path}.*unreadable user.strata.stub`));
+    expect(() => readStub(path, { likelyPlain: true })).toThrow(new RegExp(`${path}.*unreadable user.strata.stub`));
   });
 
   it("copies a file's own attributes onto the stub but never strata's (property)", () => {
@@ -81,6 +88,7 @@ describe('stub metadata', () => {
       try { copyXattrs(from, fd); } finally { closeSync(fd); }
       expect(ffi.llistxattr(to).sort()).toEqual([...names].sort());
       expect(readStub(to)).toBeNull();
+      expect(readStub(to, { likelyPlain: true })).toBeNull();
       rmSync(from);
       rmSync(to);
     }), { numRuns: 100 });

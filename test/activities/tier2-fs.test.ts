@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { lgetxattr, lsetxattr } from '../../activities/ffi';
 import { STUB_ATTRIBUTE, writeStubXattrs } from '../../activities/stub-format';
 import { TieringPool, poolFsOps } from '../../activities/tiering-pool';
+import { copyAndHash } from '../../activities/tiering-copy';
 import type { Inspection } from '../../activities/tiering-fsops';
 import { objectKey } from '../../lib/target-uri';
 import { openTier2Target, type Durability, type Tier2Target } from '../../lib/tier2-target';
@@ -36,8 +37,10 @@ function writeSource(roots: Roots, rel: string, data: string | Buffer): { size: 
 describe.each(['syncfs', 'fsync'] as Durability[])('filesystem target (%s)', (durability) => {
   it('puts verified copies under encoded keys, verifies, gets, lists and removes them', async () => {
     const { roots, target } = setup(durability);
-    const names = ['plain.txt', 'with space & ünïcode.bin', 'empty'];
-    const facts = names.map((name, i) => writeSource(roots, `dir one/${name}`, i === 2 ? '' : `content of ${name}`.repeat(100 * (i + 1))));
+    // Small files are copied through memory, large ones (>= 64 KiB) in the kernel.
+    const names = ['plain.txt', 'with space & ünïcode.bin', 'empty', 'large.bin'];
+    const contentOf = (name: string, i: number) => (i === 2 ? '' : `content of ${name}`.repeat(i === 3 ? 20_000 : 100 * (i + 1)));
+    const facts = names.map((name, i) => writeSource(roots, `dir one/${name}`, contentOf(name, i)));
     const inspections = await Promise.all(names.map((name, i) => inspect(roots, `dir one/${name}`, facts[i].size, facts[i].mtime)));
     const keys = names.map((name) => objectKey('projects', ['dir one', name]));
     const results = await target.put(names.map((name, i) => ({
@@ -55,7 +58,8 @@ describe.each(['syncfs', 'fsync'] as Durability[])('filesystem target (%s)', (du
       expect(lgetxattr(join(roots.target, keys[i]), 'user.strata.copy_of')).toBeNull();
     });
     const expected = names.map((_n, i) => ({ key: keys[i], expected: { size: facts[i].size, sha256: (results[i] as { sha256: string }).sha256 } }));
-    expect(await target.verify(expected)).toEqual(['ok', 'ok', 'ok']);
+    expect(facts[3].size).toBeGreaterThan(64 * 1024);
+    expect(await target.verify(expected)).toEqual(['ok', 'ok', 'ok', 'ok']);
     const listed: string[] = [];
     for await (const entry of target.list('projects')) listed.push(entry.key);
     expect(listed.sort()).toEqual([...keys].sort());
@@ -91,6 +95,28 @@ describe('source inspection and stubs', () => {
     expect(result).toMatchObject({ ok: false, reason: 'changed' });
     expect(readdirSync(roots.target, { recursive: true })).toEqual(['projects']);
     expect(await inspect(roots, 'a.txt', fact.size, fact.mtime)).toMatchObject({ kind: 'skip', reason: 'changed' });
+  });
+
+  it('copies small and large sources exactly, and reports the real size of a source that grew since its inspection', () => {
+    const { roots } = setup();
+    const copy = (name: string, data: Buffer, size: number) => {
+      writeFileSync(join(roots.base, name), data);
+      const inFd = openSync(join(roots.base, name), 'r');
+      const outFd = openSync(join(roots.base, `${name}.copy`), 'w+');
+      try {
+        return copyAndHash(inFd, outFd, size);
+      } finally {
+        closeSync(inFd);
+        closeSync(outFd);
+      }
+    };
+    for (const size of [0, 1, 4096, 65_535, 65_536, 300_000]) {
+      const data = Buffer.alloc(size, size % 251);
+      expect(copy(`exact-${size}`, data, size)).toEqual({ size, sha256: sha256(data) });
+      expect(readFileSync(join(roots.base, `exact-${size}.copy`))).toEqual(data);
+      const grown = Buffer.alloc(size + 10, 7);
+      expect(copy(`grown-${size}`, grown, size)).toEqual({ size: size + 10, sha256: sha256(grown) });
+    }
   });
 
   it('classifies missing, non-regular, hard-linked and outside-root sources', async () => {
