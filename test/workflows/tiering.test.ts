@@ -1,8 +1,8 @@
 // Tiering end to end on a real directory tree with the real stack: plan selects
 // exactly the idle files, act leaves verified stubs (and skips changed sources),
 // rehydrate restores identical content and metadata, re-warmed files in bulk.
-import { appendFileSync, lstatSync, readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { appendFileSync, lstatSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lgetxattr, lsetxattr } from '../../activities/ffi';
 import { readStub, STUB_ATTRIBUTE } from '../../activities/stub-format';
@@ -175,5 +175,29 @@ describe('re-warmed files', () => {
     expect(readFileSync(join(own.source, 'd/f1.bin'))).toEqual(contentOf(files[1]));
     const handled = await harness.admin.query('SELECT handled_at FROM rewarmed_file WHERE tenant_id = $1 AND name = $2', [tenant.tenantId, 'f1.bin']);
     expect(handled.rows[0].handled_at).not.toBeNull();
+  });
+});
+
+describe('objects a crash left under their final names', () => {
+  it('are replaced by verified copies: Tier-2 renames are not durable before the flush, so one may hold partial content', async () => {
+    const share = 'leftovers';
+    const own = makeRoots('leftovers');
+    const files: TreeFile[] = [0, 1, 2].map((i) => ({ relPath: `d/f${i}.bin`, size: 3000 + i, idleDays: 500 }));
+    buildTree(own.source, files);
+    await loadScan(harness.pool, tenant.tenantId, share, scanRowsOf(own.source, files));
+    await configureShare(harness.app, tenant.adminToken, share, { hostId: harness.hostId, roots: own });
+    const { planId } = await planShare(harness.app, harness.temporal, tenant.adminToken, share);
+    const planned = await tierRows(harness.admin, tenant.tenantId, 'share_name = $2', [share]);
+    const finalOf = (rel: string) => fileURLToPath((planned.find((row) => row.rel_path === rel) as { target_uri: string }).target_uri);
+    mkdirSync(dirname(finalOf('d/f0.bin')), { recursive: true });
+    writeFileSync(finalOf('d/f0.bin'), Buffer.alloc(files[0].size, 0xee));
+    writeFileSync(finalOf('d/f1.bin'), contentOf(files[1]).subarray(0, 100));
+    const act = await startRun(harness.app, tenant.adminToken, `/api/v1/tiering/plans/${planId}/act`, {});
+    expect(await waitFor(act.workflowId)).toMatchObject({ status: 'completed', summary: { stubbed: 3, failed: 0, skipped: 0 } });
+    for (const file of files) {
+      expect(readFileSync(finalOf(file.relPath))).toEqual(contentOf(file));
+      expect(readStub(join(own.source, file.relPath))).toMatchObject({ sha256: sha256(contentOf(file)), size: file.size });
+    }
+    expect(assertNothingLost(own, files)).toEqual({ stubs: 3, originals: 0 });
   });
 });
