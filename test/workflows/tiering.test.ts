@@ -154,15 +154,21 @@ describe('tieringPlan', () => {
   });
 });
 
+/** A share of its own with three idle files of about `size` bytes, scanned, configured and planned. */
+async function planSmallShare(share: string, size: number): Promise<{ own: Roots; files: TreeFile[]; planId: string }> {
+  const own = makeRoots(share);
+  const files: TreeFile[] = [0, 1, 2].map((i) => ({ relPath: `d/f${i}.bin`, size: size + i, idleDays: 500 }));
+  buildTree(own.source, files);
+  await loadScan(harness.pool, tenant.tenantId, share, scanRowsOf(own.source, files));
+  await configureShare(harness.app, tenant.adminToken, share, { hostId: harness.hostId, roots: own });
+  const { planId } = await planShare(harness.app, harness.temporal, tenant.adminToken, share);
+  return { own, files, planId };
+}
+
 describe('re-warmed files', () => {
   it('rehydrates in bulk only the stubbed files that access updates flagged as re-warmed', async () => {
     const share = 'rewarm';
-    const own = makeRoots('rewarm');
-    const files: TreeFile[] = [0, 1, 2].map((i) => ({ relPath: `d/f${i}.bin`, size: 100 + i, idleDays: 500 }));
-    buildTree(own.source, files);
-    await loadScan(harness.pool, tenant.tenantId, share, scanRowsOf(own.source, files));
-    await configureShare(harness.app, tenant.adminToken, share, { hostId: harness.hostId, roots: own });
-    const { planId } = await planShare(harness.app, harness.temporal, tenant.adminToken, share);
+    const { own, files, planId } = await planSmallShare(share, 100);
     const act = await startRun(harness.app, tenant.adminToken, `/api/v1/tiering/plans/${planId}/act`, {});
     expect(await waitFor(act.workflowId)).toMatchObject({ status: 'completed', summary: { stubbed: 3 } });
     await harness.admin.query(`INSERT INTO rewarmed_file (tenant_id, full_path, dir_id, name, volume_id, last_accessed, audit_event_id)
@@ -181,12 +187,7 @@ describe('re-warmed files', () => {
 describe('objects a crash left under their final names', () => {
   it('are replaced by verified copies: Tier-2 renames are not durable before the flush, so one may hold partial content', async () => {
     const share = 'leftovers';
-    const own = makeRoots('leftovers');
-    const files: TreeFile[] = [0, 1, 2].map((i) => ({ relPath: `d/f${i}.bin`, size: 3000 + i, idleDays: 500 }));
-    buildTree(own.source, files);
-    await loadScan(harness.pool, tenant.tenantId, share, scanRowsOf(own.source, files));
-    await configureShare(harness.app, tenant.adminToken, share, { hostId: harness.hostId, roots: own });
-    const { planId } = await planShare(harness.app, harness.temporal, tenant.adminToken, share);
+    const { own, files, planId } = await planSmallShare(share, 3000);
     const planned = await tierRows(harness.admin, tenant.tenantId, 'share_name = $2', [share]);
     const finalOf = (rel: string) => fileURLToPath((planned.find((row) => row.rel_path === rel) as { target_uri: string }).target_uri);
     mkdirSync(dirname(finalOf('d/f0.bin')), { recursive: true });
