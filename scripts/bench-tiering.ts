@@ -37,13 +37,21 @@ const BASE = join(tmpdir(), 'strata-bench-tiering');
  * runs can pay for (its first run never does).
  */
 const INODE_REUSE_WINDOW_MS = 365_000;
-let lastDeletionMs = 0;
+/** When this benchmark last deleted a tree, kept across invocations (each one ends by deleting its runs). */
+const DELETION_MARKER = join(BASE, 'last-deletion.json');
+let lastDeletionMs = existsSync(DELETION_MARKER) ? Number(JSON.parse(readFileSync(DELETION_MARKER, 'utf8')).at) || 0 : 0;
+
+function noteDeletion(): void {
+  lastDeletionMs = Date.now();
+  mkdirSync(BASE, { recursive: true });
+  writeFileSync(DELETION_MARKER, JSON.stringify({ at: lastDeletionMs }));
+}
 
 function removeTree(dir: string): void {
   if (!existsSync(dir)) return;
   spawnSync('rm', ['-rf', dir]);
   spawnSync('sync');
-  lastDeletionMs = Date.now();
+  noteDeletion();
 }
 
 async function settleDeletedInodes(): Promise<void> {
@@ -196,6 +204,7 @@ async function main(): Promise<void> {
   } finally {
     // The runs' trees go at the end, so no run starts right after the previous one's deletions.
     for (let run = 1; run <= RUNS; run++) spawnSync('rm', ['-rf', join(BASE, `run${run}`)]);
+    noteDeletion();
     await app.close();
     await workers.stop();
     await connection.close();
