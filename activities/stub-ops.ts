@@ -41,21 +41,48 @@ export type StubResult = 'stubbed' | 'changed' | { error: string };
 /**
  * Turns the source itself into its stub, only while it is exactly what was copied:
  * same inode (so the index's file reference stays valid), name, owner, mode, ACLs and
- * other xattrs. strata's xattrs go on before the content goes, the marker last, so an
+ * other xattrs. The marker goes on while the content is still there, so an
  * interruption leaves either the untouched file or a marked stub completeStubs finishes.
  */
 export function stubInPlace(items: StubInPlaceRequest[]): StubResult[] {
-  return perItem<StubInPlaceRequest, StubResult>(items, (item) => {
-    const fd = fs.openSync(item.path, O_RDWR | O_NOFOLLOW);
-    try {
-      if (!sameFingerprint(fingerprintOf(fs.fstatSync(fd, { bigint: true })), item.fingerprint)) return 'changed';
-      writeStubXattrs(fd, item.stub);
-      emptyStub(fd, item.stub, item.fsync);
-      return 'stubbed';
-    } finally {
-      fs.closeSync(fd);
+  return markStubs(items).map((marked, i) => (marked === 'marked' ? emptyMarked([items[i]])[0] : marked));
+}
+
+/** First half of stubInPlace: checks and marks each source. */
+export function markStubs(items: StubInPlaceRequest[]): (StubResult | 'marked')[] {
+  return perItem<StubInPlaceRequest, StubResult | 'marked'>(items, (item) => withWritable(item.path, (fd) => {
+    if (!sameFingerprint(fingerprintOf(fs.fstatSync(fd, { bigint: true })), item.fingerprint)) return 'changed';
+    writeStubXattrs(fd, item.stub);
+    return 'marked';
+  }), (error) => ({ error }));
+}
+
+/**
+ * Second half: empties each marked source. Freeing blocks waits on the device (a
+ * synchronous discard on some filesystems), so this runs on many threads at once. Only
+ * the same inode with the copied size and mtime is emptied; one written to since it was
+ * marked keeps its content and loses the marker.
+ */
+export function emptyMarked(items: StubInPlaceRequest[]): StubResult[] {
+  return perItem<StubInPlaceRequest, StubResult>(items, (item) => withWritable(item.path, (fd) => {
+    const st = fs.fstatSync(fd, { bigint: true });
+    const same = String(st.dev) === item.fingerprint.dev && String(st.ino) === item.fingerprint.ino;
+    if (!same || Number(st.size) !== item.stub.size || String(st.mtimeNs) !== item.stub.mtimeNs) {
+      if (same) removeStubXattrs(fd);
+      return 'changed';
     }
-  }, (error) => ({ error }));
+    emptyStub(fd, item.stub, item.fsync);
+    return 'stubbed';
+  }), (error) => ({ error }));
+}
+
+function withWritable<T>(path: string, work: (fd: number) => T): T {
+  const fd = fs.openSync(path, O_RDWR | O_NOFOLLOW);
+  try {
+    return work(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /**

@@ -43,16 +43,27 @@ export function createTieringPlanActivities({ pool }: Pick<ActivityDeps, 'pool'>
           const started = performance.now();
           try { return await work(); } finally { timings[key] += performance.now() - started; }
         };
+        const fetchPage = () => {
+          const page = timed('readMs', () => plans.fetchCandidates(reader, PAGE));
+          page.catch(() => undefined); // awaited later; a failure is rethrown there, never left unhandled
+          return page;
+        };
+        // The next page is read while this one is written: the cursor only reads ahead, progress moves with each write.
+        let next: Promise<plans.Candidate[]> | null = fetchPage();
         while (!context.progress.done) {
-          const page = carried.length > 0 ? carried : await timed('readMs', () => plans.fetchCandidates(reader, PAGE));
+          const page = carried.length > 0 ? carried : await (next ?? fetchPage());
+          if (carried.length === 0) next = null;
           const { rows, consumed, lastId, capped } = await timed('mapMs', () => selectRows(context, page));
           carried = page.slice(consumed);
           context.progress.candidates = (context.progress.candidates ?? 0) + consumed;
           context.progress.afterFileId = lastId;
           context.progress.capped = capped;
+          if (carried.length === 0 && page.length > 0 && !capped) next = fetchPage();
           await timed('writeMs', () => asPlanner(input.tenantId, (client) => savePage(client, input, context, rows, page.length === 0 || capped)));
           Context.current().heartbeat(context.progress);
         }
+        // A read left in flight (the plan ended on its cap) finishes before the cursor's transaction does.
+        await next?.catch(() => undefined);
         Context.current().log.info('tiering plan built', { planned: context.progress.planned, ...roundedMs(timings) });
       });
       return context.progress;

@@ -9,29 +9,39 @@ import type { OpInput, OpOutput, TieringOpName } from './tiering-ops';
 type TieringSignatures = { [Name in TieringOpName]: [OpInput<Name>, OpOutput<Name>] };
 
 const MAX_SLICE = 64;
+/** Emptying waits on the device, not the CPU: small slices keep many frees in flight. */
+const EMPTYING_SLICE = 8;
 
 export class TieringPool {
   private readonly threads: ThreadPool<TieringSignatures>;
+  /** Threads that only free source blocks (emptyMarked), so the device sees many requests at once. */
+  private readonly emptiers: ThreadPool<TieringSignatures> | null;
 
-  constructor(readonly size: number) {
+  constructor(readonly size: number, readonly emptyingThreads = size) {
     this.threads = new ThreadPool(size, { entry: 'tiering-thread', name: 'tiering' });
+    this.emptiers = emptyingThreads > 0 ? new ThreadPool(emptyingThreads, { entry: 'tiering-thread', name: 'tiering emptying' }) : null;
   }
 
   /** Runs op over items on the threads, in slices; results are in item order. */
   run<K extends TieringOpName>(op: K, items: OpInput<K>[], options: { slice?: number } = {}): Promise<OpOutput<K>[]> {
+    if (op === 'emptyMarked' && this.emptiers) return this.emptiers.run(op, items, options.slice ?? EMPTYING_SLICE);
     return this.threads.run(op, items, options.slice ?? MAX_SLICE);
   }
 
-  close(): Promise<void> {
-    return this.threads.close();
+  async close(): Promise<void> {
+    await Promise.all([this.threads.close(), this.emptiers?.close()]);
   }
 }
 
 let shared: TieringPool | undefined;
 
-/** The process's pool: STRATA_TIER_THREADS threads, by default twice the cores (the work waits on disks). */
+/**
+ * The process's pool: STRATA_TIER_THREADS threads, by default twice the cores (the work
+ * waits on disks), and STRATA_TIER_EMPTYING_THREADS (default 12; 0: the same threads) that free source blocks.
+ */
 export function tieringPool(env: NodeJS.ProcessEnv = process.env): TieringPool {
-  return (shared ??= new TieringPool(Number(env.STRATA_TIER_THREADS ?? Math.max(2, availableParallelism() * 2))));
+  return (shared ??= new TieringPool(
+    Number(env.STRATA_TIER_THREADS ?? Math.max(2, availableParallelism() * 2)), Number(env.STRATA_TIER_EMPTYING_THREADS ?? 12)));
 }
 
 /** The filesystem target's executor on this pool; fsync barriers are split across threads. */

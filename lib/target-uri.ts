@@ -14,6 +14,10 @@ export const TEMP_SUFFIX = '~strata-part';
 const HASH_MARK = '~h';
 const HASHED_KEY_DIR = '~long';
 const KEEP = /^[A-Za-z0-9._-]$/;
+/** Without escapes and all ASCII, decoding is the identity. */
+const PLAIN_ASCII = /^[\x00-\x24\x26-\x7f]*$/;
+/** A segment encodeSegment keeps as it is (the common case, checked first). */
+const PLAIN_SEGMENT = /^(?!\.+$)[A-Za-z0-9._-]+$/;
 
 export function pathStyleOf(srcType: string): PathStyle {
   return srcType === 'POSIX' ? 'posix' : 'windows';
@@ -53,6 +57,7 @@ export function isSafeSegment(segment: string): boolean {
 
 /** Percent-encodes every UTF-8 byte outside [A-Za-z0-9._-]; an all-dots segment is encoded entirely. */
 export function encodeSegment(segment: string): string {
+  if (segment.length <= MAX_SEGMENT_CHARS && PLAIN_SEGMENT.test(segment)) return segment;
   const allDots = /^\.+$/.test(segment);
   let out = '';
   for (const byte of Buffer.from(segment, 'utf8')) {
@@ -70,6 +75,7 @@ export function encodeSegment(segment: string): string {
 /** The inverse of encodeSegment for readable segments; null for a hash-escaped one. */
 export function decodeSegment(encoded: string): string | null {
   if (encoded.includes('~')) return null;
+  if (PLAIN_ASCII.test(encoded)) return encoded;
   return Buffer.from(encoded.replace(/%([0-9A-F]{2})|([^%])/g, (_m, hex: string | undefined, plain: string | undefined) =>
     hex ? String.fromCharCode(parseInt(hex, 16)) : (plain as string)), 'latin1').toString('utf8');
 }

@@ -1,7 +1,7 @@
 // The filesystem Tier-2 target and the stub steps on a real directory tree, run on
 // the worker-thread pool exactly as the host worker runs them.
 import {
-  appendFileSync, closeSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, symlinkSync, truncateSync, utimesSync, writeFileSync,
+  appendFileSync, closeSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, symlinkSync, truncateSync, utimesSync, writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { lgetxattr, lsetxattr } from '../../activities/ffi';
@@ -162,6 +162,28 @@ describe('source inspection and stubs', () => {
     expect(lgetxattr(path, 'user.keep')?.toString()).toBe('me');
     expect(await inspect(roots, 'doc.pdf', fact.size, fact.mtime)).toEqual({ kind: 'stub', stub: again });
     expect(readdirSync(roots.source)).toEqual(['doc.pdf']);
+  });
+
+  it('empties a marked source only while it is the same inode with the copied size and mtime', async () => {
+    const { roots } = setup();
+    const names = ['quiet.txt', 'written.txt', 'replaced.txt'];
+    const facts = names.map((name) => writeSource(roots, name, `content of ${name}`));
+    const paths = names.map((name) => join(roots.source, name));
+    const inspections = await Promise.all(names.map((name, i) => inspect(roots, name, facts[i].size, facts[i].mtime))) as Extract<Inspection, { kind: 'file' }>[];
+    const requests = names.map((name, i) => ({ path: paths[i], fingerprint: inspections[i].fingerprint, stub: stubOf(inspections[i], `content of ${name}`, i + 1), fsync: false }));
+    expect(await pool.run('markStubs', requests)).toEqual(['marked', 'marked', 'marked']);
+    // Between the two steps: one source is written to, another is replaced by a new file of the same size and times.
+    appendFileSync(paths[1], ' and a late write');
+    const replacedTimes = lstatSync(paths[2]);
+    writeFileSync(`${paths[2]}.new`, 'content of replaced.txt');
+    utimesSync(`${paths[2]}.new`, replacedTimes.atime, replacedTimes.mtime);
+    renameSync(`${paths[2]}.new`, paths[2]);
+    expect(await pool.run('emptyMarked', requests)).toEqual(['stubbed', 'changed', 'changed']);
+    expect(lstatSync(paths[0]).size).toBe(0);
+    expect(readFileSync(paths[1], 'utf8')).toBe('content of written.txt and a late write');
+    expect(lgetxattr(paths[1], STUB_ATTRIBUTE)).toBeNull();
+    expect(readFileSync(paths[2], 'utf8')).toBe('content of replaced.txt');
+    expect(await inspect(roots, 'quiet.txt', facts[0].size, facts[0].mtime)).toEqual({ kind: 'stub', stub: requests[0].stub });
   });
 
   it('finishes a stub an interrupted attempt marked, and unmarks one written to since', async () => {
