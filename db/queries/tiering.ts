@@ -107,7 +107,7 @@ export async function persistActWave(client: PoolClient, tenantId: string, actio
   await client.query(
     `UPDATE tier_object t SET state = 'STUBBED', content_sha256 = u.sha, acted_at = now(), last_action_id = $1,
             last_outcome = 'stubbed', last_outcome_at = now(), updated_at = now()
-       FROM unnest($2::bigint[], $3::text[]) AS u(id, sha) WHERE t.id = u.id AND t.state = 'PLANNED'`,
+       FROM unnest($2::bigint[], $3::text[]) AS u(id, sha) WHERE t.id = u.id AND t.id = ANY($2::bigint[]) AND t.state = 'PLANNED'`,
     [actionId, stubbed.map((o) => o.id), stubbed.map((o) => o.sha256)]);
   await markOutcomes(client, actionId, others, false);
   await appendAuditMany(client, tenantId, actor, auditRowsOf('act', actionId, outcomes));
@@ -119,7 +119,7 @@ async function markOutcomes(client: PoolClient, actionId: string, outcomes: Outc
   await client.query(
     `UPDATE tier_object t SET last_action_id = $1, last_outcome = u.outcome, last_outcome_at = now(), updated_at = now(),
             pending_action_id = CASE WHEN $4 THEN NULL ELSE t.pending_action_id END
-       FROM unnest($2::bigint[], $3::text[]) AS u(id, outcome) WHERE t.id = u.id`,
+       FROM unnest($2::bigint[], $3::text[]) AS u(id, outcome) WHERE t.id = u.id AND t.id = ANY($2::bigint[])`,
     [actionId, outcomes.map((o) => o.id), outcomes.map((o) => `${o.result}:${o.reason ?? 'error'}`), releaseClaim]);
 }
 
