@@ -52,7 +52,7 @@ export function createTieringPlanActivities({ pool }: Pick<ActivityDeps, 'pool'>
         let next: Promise<plans.Candidate[]> | null = fetchPage();
         while (!context.progress.done) {
           const page = carried.length > 0 ? carried : await (next ?? fetchPage());
-          if (carried.length === 0) next = null;
+          next = null;
           const { rows, consumed, lastId, capped } = await timed('mapMs', () => selectRows(context, page));
           carried = page.slice(consumed);
           context.progress.candidates = (context.progress.candidates ?? 0) + consumed;
