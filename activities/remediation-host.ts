@@ -52,6 +52,7 @@ export function createRemediationHostActivities(deps: HostDeps) {
     const context = Context.current();
     const mountPath = await volumeOf(input);
     const counts: Record<string, number> = {};
+    const timings = { startedMs: performance.now(), workMs: 0, saveMs: 0 };
     let done = 0;
     let saving: Promise<void> = Promise.resolve();
     const beat = setInterval(() => context.heartbeat({ done }), 1_000);
@@ -63,10 +64,10 @@ export function createRemediationHostActivities(deps: HostDeps) {
         const began = Date.now();
         const slice = rows.slice(start, start + size);
         const work: WorkItem[] = slice.map((row) => ({ ...row, mountPath }));
-        const results = await remediationPool().run(op === 'drift' ? 'verify' : op, work);
+        const results = await timed(timings, 'workMs', () => remediationPool().run(op === 'drift' ? 'verify' : op, work));
         await saving;
         saving = background(async () => {
-          await save(results, slice);
+          await timed(timings, 'saveMs', () => save(results, slice));
           tally(results, counts);
           done += slice.length;
           context.heartbeat({ done });
@@ -78,6 +79,7 @@ export function createRemediationHostActivities(deps: HostDeps) {
       }
       await saving;
       if (context.cancellationSignal.aborted) throw new Error(`remediation ${op} batch ${input.from}-${input.to} cancelled after ${done} items`);
+      logBatch(op, input, done, timings);
       return { items: done, results: counts };
     } finally {
       clearInterval(beat);
@@ -99,18 +101,20 @@ export function createRemediationHostActivities(deps: HostDeps) {
       await volumeOf(input);
       const work = await asRemediator(input.tenantId, (client) => items.snapshotWork(client, input));
       const counts: Record<string, number> = {};
+      const timings = { startedMs: performance.now(), workMs: 0, saveMs: 0 };
       let saving: Promise<void> = Promise.resolve();
       for (let start = 0; start < work.length; start += SLICE) {
         const slice = work.slice(start, start + SLICE);
-        const results = await remediationPool().run('snapshot', slice);
+        const results = await timed(timings, 'workMs', () => remediationPool().run('snapshot', slice));
         await saving;
         saving = background(async () => {
-          await record(input.tenantId, (client) => items.saveSnapshots(client, input.tenantId, input.runId, slice, results));
+          await timed(timings, 'saveMs', () => record(input.tenantId, (client) => items.saveSnapshots(client, input.tenantId, input.runId, slice, results)));
           tally(results, counts);
           context.heartbeat({ done: start + slice.length });
         });
       }
       await saving;
+      logBatch('snapshot', input, work.length, timings);
       return { items: work.length, results: counts };
     },
 
@@ -131,6 +135,21 @@ export function createRemediationHostActivities(deps: HostDeps) {
         asRemediator(input.tenantId, (client) => recordDrift(client, input.tenantId, input.runId, input.checkId, results, slice)));
     },
   };
+}
+
+interface BatchTimings { startedMs: number; workMs: number; saveMs: number }
+
+async function timed<T>(timings: BatchTimings, key: 'workMs' | 'saveMs', work: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  try { return await work(); } finally { timings[key] += performance.now() - started; }
+}
+
+/** Where a batch's time went: file work on the threads, and saving results (overlapped with the next slice's work). */
+function logBatch(op: string, input: RemediationBatchInput, items: number, timings: BatchTimings): void {
+  Context.current().log.info(`remediation ${op} batch`, {
+    from: input.from, to: input.to, items, elapsedMs: Math.round(performance.now() - timings.startedMs),
+    workMs: Math.round(timings.workMs), saveMs: Math.round(timings.saveMs),
+  });
 }
 
 /** Starts a save that is awaited later; its failure surfaces there (never as an unhandled rejection). */

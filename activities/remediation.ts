@@ -124,7 +124,11 @@ export function createRemediationActivities({ pool }: Pick<ActivityDeps, 'pool'>
       });
     },
 
-    /** Points verified files' index rows at their target descriptor (mode follows the ACL), in one set-based statement. */
+    /**
+     * Points verified files' index rows at their target descriptor (mode follows the ACL).
+     * Apply slices move theirs as they are recorded; this set-based pass finds any left
+     * (slices recorded by a worker of an earlier version) and is otherwise a no-op.
+     */
     async finalizeRemediationIndex(input: { tenantId: string; runId: string }): Promise<{ updated: number }> {
       return asRemediator(input.tenantId, async (client) => {
         const updated = await client.query(
@@ -135,7 +139,7 @@ export function createRemediationActivities({ pool }: Pick<ActivityDeps, 'pool'>
       });
     },
 
-    /** After a rollback: index rows of files back on their snapshot get their old descriptor and mode again. */
+    /** After a rollback: index rows of files back on their snapshot get their old descriptor and mode again (rollback slices do it as they are recorded; this finds any left). */
     async restoreRemediationIndex(input: { tenantId: string; runId: string }): Promise<{ updated: number }> {
       return asRemediator(input.tenantId, async (client) => {
         const updated = await client.query(

@@ -13,7 +13,8 @@
 // restores `getfacl -R` exactly. Waits poll Postgres, not the workflow, so the poll
 // does not load the worker being measured.
 // `npm run bench:remediate -- [--files 200000] [--runs 1] [--parallelism 4] [--batch-size 5000]`
-// (ports and data dir from STRATA_TEST_SLOT, default 9). The last line printed is one
+// (ports and data dir from STRATA_TEST_SLOT, default 9; STRATA_BENCH_LOG=INFO shows the
+// workers' per-batch timings). The last line printed is one
 // JSON object with the best rates of all runs and their ratios.
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -179,7 +180,7 @@ async function main(): Promise<void> {
   const admin = new PgClient({ connectionString: stack.env.DATABASE_URL });
   await admin.connect();
   const pool = createAppPool(16, stack.env);
-  const workers = await startBenchWorkers(stack.env, pool, HOST_ID);
+  const workers = await startBenchWorkers(stack.env, pool, HOST_ID, process.env.STRATA_BENCH_LOG === 'INFO' ? 'INFO' : 'WARN');
   const connection = await Connection.connect({ address: stack.env.TEMPORAL_ADDRESS });
   const temporal = new Client({ connection, namespace: stack.env.TEMPORAL_NAMESPACE });
   const results: { a: number; s: number; r: number; t: number }[] = [];

@@ -1,6 +1,7 @@
 // Work items of a remediation by item-number range: what each host phase (snapshot,
 // apply with its read-back verification, rollback, drift) still has to do, and the
-// recording of their results.
+// recording of their results. Recording looks items up by `item_no = ANY(...)`: a join
+// with the slice alone hashed every item of the run for each slice of 1,000.
 import type { PoolClient } from 'pg';
 import type { FileState, OpResult, SnapshotItem, SnapshotResult } from '../../activities/remediation-fs';
 
@@ -39,7 +40,7 @@ export async function saveSnapshots(client: PoolClient, tenantId: string, runId:
        INSERT INTO remediation_snapshot (tenant_id, run_id, item_no, state, file_ref, handle_type, handle, access_acl, default_acl, mode, uid, gid, detail)
        SELECT $1, $2, s.* FROM s ON CONFLICT DO NOTHING)
      UPDATE remediation_item i SET outcome = CASE WHEN s.state = 'changed' THEN 'skipped_changed' ELSE 'skipped_missing' END, outcome_detail = s.detail
-       FROM s WHERE i.run_id = $2 AND i.item_no = s.item_no AND s.state <> 'ok' AND i.outcome IS NULL`,
+       FROM s WHERE i.run_id = $2 AND i.item_no = ANY($3::integer[]) AND i.item_no = s.item_no AND s.state <> 'ok' AND i.outcome IS NULL`,
     [tenantId, runId, column((r) => r.itemNo), column((r) => r.state), column((r) => refOf.get(r.itemNo)), column((r) => r.handleType),
       column((r) => r.handle), column((r) => r.file?.access ?? null), column((r) => r.file?.defaults ?? null), column((r) => r.file?.mode ?? null),
       column((r) => r.file?.uid ?? null), column((r) => r.file?.gid ?? null), column((r) => r.detail)]);
@@ -74,24 +75,39 @@ export async function phaseWork(client: PoolClient, phase: WorkPhase, range: Ite
   }));
 }
 
-/** Records a slice of apply results (with each file's read-back verification). */
+/**
+ * Records a slice of apply results (with each file's read-back verification) and, in the
+ * same statement, points the index rows of its verified files at their target descriptor:
+ * the index follows the files slice by slice, while the host works on the next slice.
+ */
 export async function saveApplyResults(client: PoolClient, runId: string, results: OpResult[]): Promise<void> {
   if (results.length === 0) return;
   await client.query(
-    `UPDATE remediation_item i SET outcome = u.result, outcome_detail = u.detail, verified = u.verified,
-            applied_at = CASE WHEN u.result = 'applied' THEN now() ELSE i.applied_at END
-       FROM unnest($2::integer[], $3::text[], $4::text[], $5::boolean[]) AS u(item_no, result, detail, verified)
-      WHERE i.run_id = $1 AND i.item_no = u.item_no`,
+    `WITH saved AS (
+       UPDATE remediation_item i SET outcome = u.result, outcome_detail = u.detail, verified = u.verified,
+              applied_at = CASE WHEN u.result = 'applied' THEN now() ELSE i.applied_at END
+         FROM unnest($2::integer[], $3::text[], $4::text[], $5::boolean[]) AS u(item_no, result, detail, verified)
+        WHERE i.run_id = $1 AND i.item_no = ANY($2::integer[]) AND i.item_no = u.item_no
+        RETURNING i.tenant_id, i.file_id, i.source_sd_id, i.target_sd_id, i.verified)
+     UPDATE file f SET security_id = saved.target_sd_id, mode = (f.mode & ~511) | t.target_mode_bits
+       FROM saved JOIN remediation_transform t ON t.tenant_id = saved.tenant_id AND t.run_id = $1 AND t.source_sd_id = saved.source_sd_id
+      WHERE saved.verified AND f.id = saved.file_id AND f.security_id IS DISTINCT FROM saved.target_sd_id`,
     [runId, results.map((r) => r.itemNo), results.map((r) => r.result), results.map((r) => r.detail), results.map((r) => r.verified ?? null)]);
 }
 
-/** Records a slice of rollback results. */
+/** Records a slice of rollback results; index rows of files back on their snapshot get their old descriptor and mode in the same statement. */
 export async function saveRollbackResults(client: PoolClient, runId: string, results: OpResult[]): Promise<void> {
   if (results.length === 0) return;
   await client.query(
-    `UPDATE remediation_item i SET rollback_outcome = u.result, rollback_detail = u.detail
-       FROM unnest($2::integer[], $3::text[], $4::text[]) AS u(item_no, result, detail)
-      WHERE i.run_id = $1 AND i.item_no = u.item_no`,
+    `WITH saved AS (
+       UPDATE remediation_item i SET rollback_outcome = u.result, rollback_detail = u.detail
+         FROM unnest($2::integer[], $3::text[], $4::text[]) AS u(item_no, result, detail)
+        WHERE i.run_id = $1 AND i.item_no = ANY($2::integer[]) AND i.item_no = u.item_no
+        RETURNING i.tenant_id, i.item_no, i.file_id, i.source_sd_id, i.rollback_outcome)
+     UPDATE file f SET security_id = saved.source_sd_id, mode = s.mode
+       FROM saved JOIN remediation_snapshot s ON s.tenant_id = saved.tenant_id AND s.run_id = $1 AND s.item_no = saved.item_no
+      WHERE saved.rollback_outcome IN ('restored', 'unchanged') AND f.id = saved.file_id
+        AND f.security_id IS DISTINCT FROM saved.source_sd_id`,
     [runId, results.map((r) => r.itemNo), results.map((r) => r.result), results.map((r) => r.detail)]);
 }
 

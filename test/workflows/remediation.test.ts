@@ -190,6 +190,12 @@ describe('remediation of a real tree', () => {
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     expect(await applied()).toBe(held);
     expect(held).toBeLessThan(301);
+    // The index follows each recorded slice: applied files already point at their target, the rest still at their source.
+    const indexed = await harness.admin.query(
+      `SELECT count(*) FILTER (WHERE i.outcome = 'applied' AND f.security_id = i.target_sd_id)::int AS moved,
+              count(*) FILTER (WHERE i.outcome IS NULL AND f.security_id = i.source_sd_id)::int AS waiting
+         FROM remediation_item i JOIN file f ON f.id = i.file_id WHERE i.run_id = $1`, [id]);
+    expect(indexed.rows[0]).toEqual({ moved: held, waiting: 301 - held });
     await handle.signal(resumeSignal, { by: 'op' });
     const done = await waitForStatus(harness.app, tokens.op, id, ['COMPLETED', 'FAILED', 'ROLLED_BACK']);
     expect([done.status, done.counters.applied]).toEqual(['COMPLETED', 301]);
