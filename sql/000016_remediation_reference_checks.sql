@@ -50,7 +50,9 @@ LANGUAGE plpgsql AS $$
 DECLARE
   problem text;
 BEGIN
-  SELECT remediation_references_missing(array_agg(tenant_id), array_agg(run_id)) INTO problem FROM new_row;
+  -- A statement's rows name one run or a few: only the distinct pairs are checked.
+  SELECT remediation_references_missing(array_agg(tenant_id), array_agg(run_id)) INTO problem
+    FROM (SELECT DISTINCT tenant_id, run_id FROM new_row) pairs;
   IF problem IS NOT NULL THEN
     RAISE EXCEPTION 'insert into %: %', TG_TABLE_NAME, problem
       USING ERRCODE = 'foreign_key_violation', TABLE = TG_TABLE_NAME, CONSTRAINT = TG_TABLE_NAME || '_refs';
