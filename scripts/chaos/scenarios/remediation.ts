@@ -78,6 +78,11 @@ export const remediationScenario: Scenario = {
         check(violations, counters.failed === 0 && counters.pending === 0, `counters ${JSON.stringify(counters)}`);
         const snapshots = await context.admin.query(`SELECT count(*)::int AS n, count(DISTINCT item_no)::int AS d FROM remediation_snapshot WHERE run_id = $1`, [id]);
         check(violations, snapshots.rows[0].n === snapshots.rows[0].d, `${snapshots.rows[0].n - snapshots.rows[0].d} duplicate snapshot rows`);
+        // The index follows the files: every item's row names the descriptor its file ended on.
+        const expected = end?.status === 'ROLLED_BACK' ? 'i.source_sd_id' : 'i.target_sd_id';
+        const stale = await context.admin.query(
+          `SELECT count(*)::int AS n FROM remediation_item i JOIN file f ON f.id = i.file_id WHERE i.run_id = $1 AND f.security_id IS DISTINCT FROM ${expected}`, [id]);
+        check(violations, stale.rows[0].n === 0, `${stale.rows[0].n} index rows not on the descriptor their file ended on`);
         return violations.slice(0, 8);
       },
     };
