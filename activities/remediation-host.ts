@@ -16,7 +16,8 @@ import type { OpResult, WorkItem } from './remediation-fs';
 import { remediationPool } from './remediation-pool';
 
 export interface RemediationBatchInput { tenantId: string; runId: string; from: number; to: number; maxFilesPerSecond?: number }
-export interface BatchCounts { items: number; results: Record<string, number> }
+/** `indexed`: items whose index rows the batch's own slices moved (absent from workers that did not). */
+export interface BatchCounts { items: number; results: Record<string, number>; indexed?: number }
 
 const SLICE = 1_000;
 
@@ -48,12 +49,13 @@ export function createRemediationHostActivities(deps: HostDeps) {
    * the threads work on the next; a slice is saved only after the previous one was.
    */
   async function sliced(input: RemediationBatchInput, rows: items.WorkRow[], op: 'apply' | 'rollback' | 'drift',
-    save: (results: OpResult[], slice: items.WorkRow[]) => Promise<void>): Promise<BatchCounts> {
+    save: (results: OpResult[], slice: items.WorkRow[]) => Promise<void>, movesIndex?: (result: OpResult) => boolean): Promise<BatchCounts> {
     const context = Context.current();
     const mountPath = await volumeOf(input);
     const counts: Record<string, number> = {};
     const timings = { startedMs: performance.now(), workMs: 0, saveMs: 0 };
     let done = 0;
+    let indexed = 0;
     let saving: Promise<void> = Promise.resolve();
     const beat = setInterval(() => context.heartbeat({ done }), 1_000);
     try {
@@ -69,6 +71,7 @@ export function createRemediationHostActivities(deps: HostDeps) {
         saving = background(async () => {
           await timed(timings, 'saveMs', () => save(results, slice));
           tally(results, counts);
+          if (movesIndex) indexed += results.filter(movesIndex).length;
           done += slice.length;
           context.heartbeat({ done });
         });
@@ -80,7 +83,7 @@ export function createRemediationHostActivities(deps: HostDeps) {
       await saving;
       if (context.cancellationSignal.aborted) throw new Error(`remediation ${op} batch ${input.from}-${input.to} cancelled after ${done} items`);
       logBatch(op, input, done, timings);
-      return { items: done, results: counts };
+      return { items: done, results: counts, ...(movesIndex ? { indexed } : {}) };
     } finally {
       clearInterval(beat);
     }
@@ -121,12 +124,13 @@ export function createRemediationHostActivities(deps: HostDeps) {
     /** Applies the targets and verifies each file by reading it back on the same descriptor. */
     async remediationApplyBatch(input: RemediationBatchInput): Promise<BatchCounts> {
       return sliced(input, await load(input, 'apply'), 'apply',
-        (results) => record(input.tenantId, (client) => items.saveApplyResults(client, input.runId, results)));
+        (results) => record(input.tenantId, (client) => items.saveApplyResults(client, input.runId, results)), (r) => r.verified === true);
     },
 
     async remediationRollbackBatch(input: RemediationBatchInput): Promise<BatchCounts> {
       return sliced(input, await load(input, 'rollback'), 'rollback',
-        (results) => record(input.tenantId, (client) => items.saveRollbackResults(client, input.runId, results)));
+        (results) => record(input.tenantId, (client) => items.saveRollbackResults(client, input.runId, results)),
+        (r) => r.result === 'restored' || r.result === 'unchanged');
     },
 
     /** Re-reads verified files of a completed run; records drift from the target (and its end). */

@@ -5,7 +5,7 @@
 // snapshot. Phases are a state machine whose state survives continue-as-new.
 import {
   ActivityCancellationType, CancellationScope, ContinueAsNew, allHandlersFinished, condition, continueAsNew, isCancellation,
-  proxyActivities, setHandler,
+  patched, proxyActivities, setHandler,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { HostActivities } from '../activities/host';
@@ -166,7 +166,8 @@ class RemediationRun {
       const { registered } = await db.registerRemediationDescriptors({ tenantId: this.input.tenantId, runId: this.input.runId });
       this.state.counters.descriptorsRegistered = registered;
     }
-    const end = await this.controlled((from, to) => this.hostActivities().remediationApplyBatch({ ...this.batch(from, to), maxFilesPerSecond: this.options.maxFilesPerSecond }));
+    const end = await this.controlled((from, to) => this.hostActivities().remediationApplyBatch({ ...this.batch(from, to), maxFilesPerSecond: this.options.maxFilesPerSecond })
+      .then((counts) => this.indexedBySlices('applyIndexed', counts)));
     if (end === 'history') return 'continue';
     if (end === 'stopped') return this.toRollback(`cancelled by ${this.state.cancel?.by ?? 'an operator'}${this.state.cancel?.reason ? `: ${this.state.cancel.reason}` : ''}`);
     const counts = await this.counts();
@@ -182,8 +183,10 @@ class RemediationRun {
     const counts = this.state.counters;
     if (counts.verifyMismatches > 0) return this.toRollback(`verification found ${counts.verifyMismatches} files not on their target`);
     if (counts.unverified > 0 || counts.pending > 0) return this.toRollback(`${counts.unverified + counts.pending} files were not applied and verified`);
-    const indexed = await bulk.finalizeRemediationIndex({ tenantId: this.input.tenantId, runId: this.input.runId });
-    this.state.counters.indexRowsUpdated = indexed.updated;
+    if (!this.slicesMovedIndex('applyIndexed', counts.verified)) {
+      const indexed = await bulk.finalizeRemediationIndex({ tenantId: this.input.tenantId, runId: this.input.runId });
+      this.state.counters.indexRowsUpdated = indexed.updated;
+    }
     return 'index';
   }
 
@@ -219,13 +222,33 @@ class RemediationRun {
     if (this.state.cursor === 0) {
       await this.status('ROLLING_BACK', { reason: this.state.rollbackReason ?? undefined, event: { event: 'rollback-started', details: { reason: this.state.rollbackReason } } });
     }
-    const end = await this.batches((from, to) => host.remediationRollbackBatch(this.batch(from, to)), false);
+    const end = await this.batches((from, to) => host.remediationRollbackBatch(this.batch(from, to)).then((c) => this.indexedBySlices('rollbackIndexed', c)), false);
     if (end === 'history') return 'continue';
-    await bulk.restoreRemediationIndex({ tenantId: this.input.tenantId, runId: this.input.runId });
+    // Histories from before the rollback slices moved index rows restored first, then counted.
+    const countFirst = patched('remediation-rollback-index-by-slices');
+    if (!countFirst) await bulk.restoreRemediationIndex({ tenantId: this.input.tenantId, runId: this.input.runId });
     const counts = await this.counts();
+    if (countFirst && !this.slicesMovedIndex('rollbackIndexed', counts.restored + counts.rollbackUnchanged)) {
+      await bulk.restoreRemediationIndex({ tenantId: this.input.tenantId, runId: this.input.runId });
+    }
     const failed = counts.rollbackFailed;
     const reason = `${this.state.rollbackReason}; ${counts.restored} files restored${counts.rollbackConflicts ? `, ${counts.rollbackConflicts} changed by others left as found` : ''}${failed ? `, ${failed} could not be restored` : ''}`;
     return this.end(failed ? 'FAILED' : 'ROLLED_BACK', failed ? 'failed' : 'rolled_back', reason);
+  }
+
+  private indexedBySlices(key: 'applyIndexed' | 'rollbackIndexed', counts: BatchCounts): BatchCounts {
+    this.state.counters[key] = (this.state.counters[key] ?? 0) + (counts.indexed ?? 0);
+    return counts;
+  }
+
+  /**
+   * Whether the phase's batches moved the index rows of all `expected` files themselves, so
+   * the set-based pass over every item can be skipped. A batch of a worker that did not
+   * (and every history recorded before batches reported it) counts none: the pass runs.
+   */
+  private slicesMovedIndex(key: 'applyIndexed' | 'rollbackIndexed', expected: number): boolean {
+    const moved = this.state.counters[key] ?? 0;
+    return moved > 0 && moved === expected;
   }
 
   private toRollback(reason: string): Next {

@@ -172,8 +172,15 @@ describe('remediation of a real tree', () => {
     const back = await harness.admin.query(
       `SELECT count(*)::int AS n FROM remediation_item i JOIN file f ON f.id = i.file_id WHERE i.run_id = $1 AND i.outcome = 'applied' AND f.security_id <> i.source_sd_id`, [id]);
     expect(back.rows[0].n).toBe(0);
-    await harness.temporal.workflow.getHandle(rolled.workflowId).result();
-    await maybeRecordHistory('remediation-rolled-back', harness.temporal.workflow.getHandle(rolled.workflowId));
+    const handle = harness.temporal.workflow.getHandle(rolled.workflowId);
+    await handle.result();
+    // Every slice moved its own index rows, so neither set-based pass over the items ran.
+    expect(rolled.counters).toMatchObject({ applyIndexed: 79, rollbackIndexed: rolled.counters.restored + rolled.counters.rollbackUnchanged });
+    const activities = (await handle.fetchHistory()).events?.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
+    expect(activities).toEqual(expect.arrayContaining(['remediationApplyBatch', 'remediationRollbackBatch']));
+    expect(activities).not.toEqual(expect.arrayContaining(['finalizeRemediationIndex']));
+    expect(activities).not.toEqual(expect.arrayContaining(['restoreRemediationIndex']));
+    await maybeRecordHistory('remediation-rolled-back-index-by-slices', handle);
     expect((await rollback(id)).statusCode).toBe(409);
   });
 
