@@ -53,7 +53,7 @@ export function createRemediationHostActivities(deps: HostDeps) {
     const context = Context.current();
     const mountPath = await volumeOf(input);
     const counts: Record<string, number> = {};
-    const timings = { startedMs: performance.now(), workMs: 0, saveMs: 0 };
+    const timings = startTimings();
     let done = 0;
     let indexed = 0;
     let saving: Promise<void> = Promise.resolve();
@@ -104,7 +104,7 @@ export function createRemediationHostActivities(deps: HostDeps) {
       await volumeOf(input);
       const work = await asRemediator(input.tenantId, (client) => items.snapshotWork(client, input));
       const counts: Record<string, number> = {};
-      const timings = { startedMs: performance.now(), workMs: 0, saveMs: 0 };
+      const timings = startTimings();
       let saving: Promise<void> = Promise.resolve();
       for (let start = 0; start < work.length; start += SLICE) {
         const slice = work.slice(start, start + SLICE);
@@ -142,6 +142,8 @@ export function createRemediationHostActivities(deps: HostDeps) {
 }
 
 interface BatchTimings { startedMs: number; workMs: number; saveMs: number }
+
+const startTimings = (): BatchTimings => ({ startedMs: performance.now(), workMs: 0, saveMs: 0 });
 
 async function timed<T>(timings: BatchTimings, key: 'workMs' | 'saveMs', work: () => Promise<T>): Promise<T> {
   const started = performance.now();

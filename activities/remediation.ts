@@ -126,8 +126,8 @@ export function createRemediationActivities({ pool }: Pick<ActivityDeps, 'pool'>
 
     /**
      * Points verified files' index rows at their target descriptor (mode follows the ACL).
-     * Apply slices move theirs as they are recorded; this set-based pass finds any left
-     * (slices recorded by a worker of an earlier version) and is otherwise a no-op.
+     * Apply slices move theirs as they are recorded; the workflow runs this set-based pass
+     * only when its batches did not report every verified file moved (older workers, retries).
      */
     async finalizeRemediationIndex(input: { tenantId: string; runId: string }): Promise<{ updated: number }> {
       return asRemediator(input.tenantId, async (client) => {
@@ -139,7 +139,7 @@ export function createRemediationActivities({ pool }: Pick<ActivityDeps, 'pool'>
       });
     },
 
-    /** After a rollback: index rows of files back on their snapshot get their old descriptor and mode again (rollback slices do it as they are recorded; this finds any left). */
+    /** After a rollback: index rows of files back on their snapshot get their old descriptor and mode again (rollback slices do it as they are recorded; run only when they did not report all). */
     async restoreRemediationIndex(input: { tenantId: string; runId: string }): Promise<{ updated: number }> {
       return asRemediator(input.tenantId, async (client) => {
         const updated = await client.query(
