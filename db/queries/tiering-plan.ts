@@ -49,10 +49,12 @@ export interface Candidate { fileId: number; dirId: number; dirPath: string; nam
 /**
  * Opens a cursor over the scan's idle files after a file id, in id order: one query
  * for the whole plan (one plan, one sort), fetched page by page. Lives as long as
- * the caller's transaction.
+ * the caller's transaction, which it plans for reading every row.
  */
 export async function openCandidates(client: PoolClient, query: { scanId: number; afterFileId: number; cutoff: number; basis: IdleBasis; minSize: number }): Promise<void> {
   const idleColumn = query.basis === 'mtime' ? 'f.mtime_unix' : 'f.atime_unix';
+  // The whole cursor is read: planned for a fast start, Postgres walks file_pkey over every scan's files in id order.
+  await client.query('SET LOCAL cursor_tuple_fraction = 1');
   await client.query(
     `DECLARE tiering_candidates NO SCROLL CURSOR FOR
      SELECT f.id AS "fileId", f.dir_id AS "dirId", d.dir_path AS "dirPath", f.name, f.size_bytes AS size,

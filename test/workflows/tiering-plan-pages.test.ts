@@ -1,0 +1,94 @@
+// Tiering plans over scans of several pages: progress commits with each page (a
+// failed page leaves exactly the pages before it, and the retry resumes there);
+// capped plans fill their caps past paths that other plans hold.
+import { randomUUID } from 'node:crypto';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createTieringPlanActivities } from '../../activities/tiering-plan';
+import type { ScanFileRow } from '../../db/queries/tiering-scan-load';
+import { startHarness, type Harness } from '../support/harness';
+import { installAdminToken, onboardViaApi, type TestTenant } from '../support/tenants';
+import { DAY, NOW, configureShare, loadScan, makeRoots, planShare } from '../support/tiering-tree';
+
+let harness: Harness;
+let tenant: TestTenant;
+const IDLE_FILES = 12_600;
+const FILE_SIZE = 100;
+
+/** Idle files spread over 40 folders, then warm ones; one idle file (its index given) may carry a poisoned name. */
+function scanRows(root: string, poisonAt?: number): ScanFileRow[] {
+  const now = NOW();
+  const idle = Array.from({ length: IDLE_FILES }, (_, i) => ({
+    dirPath: `${root}/d${String(i % 40).padStart(2, '0')}`, name: i === poisonAt ? `poison-${i}.dat` : `f${i}.dat`,
+    size: FILE_SIZE, atime: now - 800 * DAY, mtime: now - 900 * DAY, ctime: now - 900 * DAY,
+  }));
+  const warm = Array.from({ length: 500 }, (_, i) => ({ dirPath: `${root}/warm`, name: `w${i}.dat`, size: FILE_SIZE, atime: now - DAY, mtime: now - DAY, ctime: now - DAY }));
+  return [...idle, ...warm];
+}
+
+async function share(name: string, poisonAt?: number): Promise<void> {
+  const roots = makeRoots('plan-pages');
+  await loadScan(harness.pool, tenant.tenantId, name, scanRows(roots.source, poisonAt));
+  await configureShare(harness.app, tenant.adminToken, name, { hostId: harness.hostId, roots });
+}
+
+async function planRows(planId: string): Promise<{ n: number; paths: number }> {
+  const result = await harness.admin.query(
+    'SELECT count(*)::int AS n, count(DISTINCT full_path)::int AS paths FROM tier_object WHERE tenant_id = $1 AND plan_id = $2', [tenant.tenantId, planId]);
+  return result.rows[0];
+}
+
+beforeAll(async () => {
+  harness = await startHarness();
+  tenant = await onboardViaApi(harness.app, await installAdminToken());
+});
+afterAll(async () => harness.close());
+
+describe('tieringPlan over several pages', () => {
+  it('plans every idle file of a scan exactly once, counts exact', async () => {
+    await share('pages');
+    const plan = await planShare(harness.app, harness.temporal, tenant.adminToken, 'pages');
+    expect(plan.summary).toMatchObject({ files: IDLE_FILES, bytes: IDLE_FILES * FILE_SIZE, candidates: IDLE_FILES, alreadyPlanned: 0, capped: false });
+    expect(await planRows(plan.planId)).toEqual({ n: IDLE_FILES, paths: IDLE_FILES });
+  });
+
+  it('fills a cap past the paths another plan holds, by files and by bytes', async () => {
+    await share('capped');
+    const first = await planShare(harness.app, harness.temporal, tenant.adminToken, 'capped', { maxFiles: 3000 });
+    expect(first.summary).toMatchObject({ files: 3000, capped: true });
+    const second = await planShare(harness.app, harness.temporal, tenant.adminToken, 'capped', { maxFiles: 7000 });
+    expect(second.summary).toMatchObject({ files: 7000, alreadyPlanned: 3000 });
+    const third = await planShare(harness.app, harness.temporal, tenant.adminToken, 'capped', { maxBytes: 1500 * FILE_SIZE });
+    expect(third.summary).toMatchObject({ files: 1500, bytes: 1500 * FILE_SIZE, alreadyPlanned: 10_000, capped: true });
+    const rest = await planShare(harness.app, harness.temporal, tenant.adminToken, 'capped');
+    expect(rest.summary).toMatchObject({ files: IDLE_FILES - 11_500, alreadyPlanned: 11_500, capped: false });
+    for (const plan of [first, second, third, rest]) expect((await planRows(plan.planId)).n).toBe(plan.summary.files);
+  });
+
+  it('keeps only the pages before a failed one, and resumes there with exact counts', async () => {
+    // The poisoned file is in the second page (5,000 candidates each).
+    await share('poisoned', 7_500);
+    await harness.admin.query(`CREATE OR REPLACE FUNCTION test_refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'poisoned row %', NEW.name; END $$`);
+    await harness.admin.query(`CREATE TRIGGER test_refuse_poison BEFORE INSERT ON tier_object FOR EACH ROW
+      WHEN (NEW.name LIKE 'poison-%') EXECUTE FUNCTION test_refuse_poison()`);
+    const planId = randomUUID();
+    await harness.admin.query(
+      `INSERT INTO tiering_plan (id, tenant_id, share_name, policy, requested_by, workflow_id) VALUES ($1, $2, 'poisoned', '{}', 'test', 'test')`,
+      [planId, tenant.tenantId]);
+    const activities = createTieringPlanActivities({ pool: harness.pool });
+    const input = { tenantId: tenant.tenantId, planId, actor: 'test' };
+    try {
+      await expect(new MockActivityEnvironment().run(activities.buildTieringPlan, input)).rejects.toThrow(/poisoned row/);
+    } finally {
+      await harness.admin.query('DROP TRIGGER test_refuse_poison ON tier_object');
+    }
+    const stored = await harness.admin.query('SELECT progress FROM tiering_plan WHERE id = $1', [planId]);
+    expect(stored.rows[0].progress).toMatchObject({ planned: 5000, candidates: 5000, done: false });
+    expect(await planRows(planId)).toEqual({ n: 5000, paths: 5000 });
+
+    const resumed = await new MockActivityEnvironment().run(activities.buildTieringPlan, input);
+    expect(resumed).toMatchObject({ planned: IDLE_FILES, candidates: IDLE_FILES, alreadyPlanned: 0, done: true });
+    expect(await planRows(planId)).toEqual({ n: IDLE_FILES, paths: IDLE_FILES });
+    expect(await activities.finishTieringPlan(input)).toMatchObject({ files: IDLE_FILES, alreadyPlanned: 0 });
+  });
+});
