@@ -7,6 +7,7 @@ import { Context } from '@temporalio/activity';
 import { withTenant } from '../db/tenant-tx';
 import * as ingest from '../db/queries/ingest';
 import { appendAudit } from '../db/queries/audit';
+import { refreshStatistics } from '../db/queries/statistics';
 import { removeScanSpool, removeSpooledChunk, resolveSpoolRef } from '../lib/spool';
 import { copyFileInto } from './pg-copy';
 import { ChecksumMismatchError, ConflictError, InvalidInputError, SpoolMissingError } from './errors';
@@ -62,31 +63,38 @@ export function createIngestActivities({ pool }: Pick<ActivityDeps, 'pool'>, dat
     },
 
     async finishScan(input: FinishScanInput): Promise<{ status: 'OK' | 'ERROR'; reason: string | null }> {
-      return asIngest(input.tenantId, async (client) => {
-        let { status, reason } = input;
-        const totals = await ingest.chunkTotals(client, input.scanId);
-        if (status === 'OK' && totals.chunks !== input.totalChunks) {
-          status = 'ERROR';
-          reason = `the database holds ${totals.chunks} of ${input.totalChunks} chunks`;
-        }
-        const closed = await ingest.closeScan(client, input.scanId, status, reason, input.totalChunks);
-        const scan = await ingest.findScan(client, input.scanGuid);
-        if (closed) {
-          await appendAudit(client, input.tenantId, {
-            actor: 'scanIngestion', action: 'scan.finished', target: `${scan?.shareName}/${input.scanGuid}`,
-            details: { scanId: input.scanId, status, reason, chunks: totals.chunks, rows: totals.rows, bytes: totals.bytes },
-            eventKey: `scan.finished/${input.scanGuid}`,
-          });
-        }
-        const final = scan?.status === 'OK' ? 'OK' : 'ERROR';
-        return { status: final, reason: scan?.statusReason ?? reason };
-      });
+      const finished = await closeAndAudit(input);
+      if (finished.status === 'OK') await asIngest(input.tenantId, (client) => refreshStatistics(client, ['file', 'dir']));
+      return finished;
     },
 
     async removeScanSpool(input: { tenantCode: string; scanGuid: string }): Promise<void> {
       await removeScanSpool(dataDir(), input.tenantCode, input.scanGuid);
     },
   };
+
+  /** Closes the scan (ERROR when chunks are missing) and audits it once; answers its final status. */
+  function closeAndAudit(input: FinishScanInput): Promise<{ status: 'OK' | 'ERROR'; reason: string | null }> {
+    return asIngest(input.tenantId, async (client) => {
+      let { status, reason } = input;
+      const totals = await ingest.chunkTotals(client, input.scanId);
+      if (status === 'OK' && totals.chunks !== input.totalChunks) {
+        status = 'ERROR';
+        reason = `the database holds ${totals.chunks} of ${input.totalChunks} chunks`;
+      }
+      const closed = await ingest.closeScan(client, input.scanId, status, reason, input.totalChunks);
+      const scan = await ingest.findScan(client, input.scanGuid);
+      if (closed) {
+        await appendAudit(client, input.tenantId, {
+          actor: 'scanIngestion', action: 'scan.finished', target: `${scan?.shareName}/${input.scanGuid}`,
+          details: { scanId: input.scanId, status, reason, chunks: totals.chunks, rows: totals.rows, bytes: totals.bytes },
+          eventKey: `scan.finished/${input.scanGuid}`,
+        });
+      }
+      const final = scan?.status === 'OK' ? 'OK' : 'ERROR';
+      return { status: final, reason: scan?.statusReason ?? reason };
+    });
+  }
 }
 
 async function loadChunk(client: import('pg').PoolClient, input: IngestChunkInput, path: string): Promise<IngestChunkResult> {

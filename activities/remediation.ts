@@ -99,7 +99,7 @@ export function createRemediationActivities({ pool }: Pick<ActivityDeps, 'pool'>
      * here durable. `analyze` first refreshes the snapshot table's statistics (after the snapshot).
      */
     async remediationCounts(input: { tenantId: string; runId: string; analyze?: boolean }): Promise<OutcomeCounts> {
-      if (input.analyze) await asRemediator(input.tenantId, (client) => analyzeWorkTables(client, 'remediation_snapshot'));
+      if (input.analyze) await asRemediator(input.tenantId, (client) => analyzeWorkTables(client, ['remediation_snapshot']));
       return asRemediator(input.tenantId, async (client) => {
         const counts = await outcomeCounts(client, input.runId);
         await client.query('UPDATE remediation_run SET counters = counters || $2::jsonb, updated_at = now() WHERE id = $1', [input.runId, JSON.stringify(counts)]);

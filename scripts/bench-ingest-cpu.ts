@@ -33,6 +33,11 @@ function temporalPid(port: string): number | undefined {
   return undefined;
 }
 
+/** CPU seconds of this process's children that have exited and been waited for (e.g. after spawnSync). */
+export function childrenCpuSeconds(): number {
+  return cpuOf(process.pid, true) - cpuOf(process.pid);
+}
+
 export interface CpuProbe { sample(): Promise<Record<string, number>> }
 
 export async function cpuProbe(adminUrl: string, temporalAddress: string, children: Record<string, number | undefined>): Promise<CpuProbe> {

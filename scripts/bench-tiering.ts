@@ -18,6 +18,8 @@ import { withTenant } from '../db/tenant-tx';
 import { loadScanSnapshot, type ScanFileRow } from '../db/queries/tiering-scan-load';
 import { issueToken } from '../lib/tokens';
 import { ensureInstallAdmin } from './admin-token';
+import { childrenCpuSeconds, cpuDelta, cpuProbe, type CpuProbe } from './bench-ingest-cpu';
+import { activityTimeline } from './bench-timeline';
 import { startBenchWorkers } from './bench-workers';
 import { startStack } from './stack/stack';
 
@@ -26,6 +28,10 @@ const IDLE_SECONDS = 2 * 365 * 86_400;
 const value = (name: string, fallback: string) => { const i = process.argv.indexOf(`--${name}`); return i >= 0 ? process.argv[i + 1] : fallback; };
 const RUNS = Number(value('runs', '3'));
 const FILES = Number(value('files', '50000'));
+/** Profiling: strata's runs only, no rclone runs and no ratio. */
+const STRATA_ONLY = process.argv.includes('--strata-only');
+/** Profiling: each run's plan and act workflows, activity by activity (see bench-timeline.ts). */
+const TIMELINE = process.argv.includes('--timeline');
 const BASE = join(tmpdir(), 'strata-bench-tiering');
 /**
  * ext4 without a journal (as here) will not reuse an inode freed in the last minute, or
@@ -124,9 +130,9 @@ async function call(app: App, token: string, method: 'GET' | 'POST' | 'PUT', url
   return response.json();
 }
 
-interface StrataRun { planned: number; planSeconds: number; actSeconds: number; stubbed: number }
+interface StrataRun { planned: number; planSeconds: number; actSeconds: number; stubbed: number; planCpu: string; actCpu: string }
 
-async function runStrata(app: App, temporal: Client, pool: Pool, installToken: string, run: number, rows: ScanFileRow[], pristine: string): Promise<StrataRun> {
+async function runStrata(app: App, temporal: Client, pool: Pool, cpu: CpuProbe, installToken: string, run: number, rows: ScanFileRow[], pristine: string): Promise<StrataRun> {
   const source = join(BASE, `run${run}`, 'strata-src');
   const target = join(BASE, `run${run}`, 'strata-tier2');
   copyTree(pristine, source);
@@ -140,30 +146,43 @@ async function runStrata(app: App, temporal: Client, pool: Pool, installToken: s
   await call(app, token, 'PUT', '/tiering/shares/bench', { source: { hostId: HOST_ID, rootPath: source, scanPathPrefix: source }, target: { uri: pathToFileURL(target).href } });
   warm(source);
   await settleDeletedInodes();
+  const planCpu = await cpu.sample();
   const planStart = performance.now();
   const plan = await call(app, token, 'POST', '/tiering/plans', { shareName: 'bench' });
   const planned = await temporal.workflow.getHandle(plan.workflowId as string).result();
   const planSeconds = (performance.now() - planStart) / 1000;
+  const actCpu = await cpu.sample();
   const actStart = performance.now();
   const act = await call(app, token, 'POST', `/tiering/plans/${plan.planId}/act`, {});
   const acted = await temporal.workflow.getHandle(act.workflowId as string).result();
   const actSeconds = (performance.now() - actStart) / 1000;
+  const doneCpu = await cpu.sample();
+  if (TIMELINE) {
+    for (const [label, id] of [['plan', plan.workflowId], ['act', act.workflowId]]) {
+      for (const line of await activityTimeline(temporal, id as string)) console.log(`[bench] run ${run} ${label} timeline: ${line}`);
+    }
+  }
   if (acted.status !== 'completed') throw new Error(`act ended ${acted.status}: ${JSON.stringify(acted.summary)}`);
-  return { planned: Number(planned.summary.files), planSeconds, actSeconds, stubbed: Number(acted.summary.stubbed) };
+  return {
+    planned: Number(planned.summary.files), planSeconds, actSeconds, stubbed: Number(acted.summary.stubbed),
+    planCpu: cpuDelta(planCpu, actCpu), actCpu: cpuDelta(actCpu, doneCpu),
+  };
 }
 
-async function runRclone(run: number, pristine: string): Promise<{ moved: number; seconds: number }> {
+async function runRclone(run: number, pristine: string): Promise<{ moved: number; seconds: number; cpu: number }> {
   const source = join(BASE, `run${run}`, 'rclone-src');
   const target = join(BASE, `run${run}`, 'rclone-tier2');
   copyTree(pristine, source);
   removeTree(target);
   warm(source);
   await settleDeletedInodes();
+  const cpuBefore = childrenCpuSeconds();
   const start = performance.now();
   const done = spawnSync('/usr/bin/rclone', ['move', '--min-age', '365d', '--disable', 'Move,DirMove', source, target], { stdio: 'inherit' });
   const seconds = (performance.now() - start) / 1000;
+  const cpu = childrenCpuSeconds() - cpuBefore;
   if (done.status !== 0) throw new Error('rclone move failed');
-  return { moved: countFiles(target), seconds };
+  return { moved: countFiles(target), seconds, cpu };
 }
 
 async function main(): Promise<void> {
@@ -174,6 +193,7 @@ async function main(): Promise<void> {
   const workers = await startBenchWorkers(stack.env, pool, HOST_ID, process.env.STRATA_BENCH_LOG === 'INFO' ? 'INFO' : 'WARN');
   const connection = await Connection.connect({ address: stack.env.TEMPORAL_ADDRESS });
   const temporal = new Client({ connection, namespace: stack.env.TEMPORAL_NAMESPACE });
+  const cpu = await cpuProbe(stack.env.DATABASE_URL, stack.env.TEMPORAL_ADDRESS, { node: process.pid });
   const app = await buildApp({ pool, temporal, temporalConnection: connection, vault: workers.vault, dataDir: stack.dataDir });
   const installToken = issueToken().token;
   await ensureInstallAdmin(databaseSettings(process.env).adminUrl, installToken);
@@ -183,17 +203,19 @@ async function main(): Promise<void> {
     const rows = buildPristine(pristine);
     const best = { strata: 0, rclone: 0, moved: 0 };
     for (let run = 1; run <= RUNS; run++) {
-      const strata = await runStrata(app, temporal, pool, installToken, run, rows, pristine);
+      const strata = await runStrata(app, temporal, pool, cpu, installToken, run, rows, pristine);
       const strataRate = strata.stubbed / (strata.planSeconds + strata.actSeconds);
       console.log(`[bench] run ${run} strata: planned ${strata.planned} in ${strata.planSeconds.toFixed(2)} s, acted on ${strata.stubbed} in ${strata.actSeconds.toFixed(2)} s`
         + ` (copy + SHA-256 verify + stub with xattrs): ${strataRate.toFixed(0)} files/s plan+act, ${(strata.stubbed / strata.actSeconds).toFixed(0)} files/s act alone`);
       if (strata.stubbed !== Math.ceil(FILES / 2)) throw new Error(`strata stubbed ${strata.stubbed} files of ${Math.ceil(FILES / 2)} idle`);
+      console.log(`[bench] run ${run} strata plan ${strata.planCpu}; act ${strata.actCpu}`);
       best.strata = Math.max(best.strata, strataRate);
     }
+    if (STRATA_ONLY) return;
     for (let run = 1; run <= RUNS; run++) {
       const rclone = await runRclone(run, pristine);
       const rcloneRate = rclone.moved / rclone.seconds;
-      console.log(`[bench] run ${run} rclone move --min-age 365d --disable Move,DirMove: ${rclone.moved} files in ${rclone.seconds.toFixed(2)} s: ${rcloneRate.toFixed(0)} files/s`);
+      console.log(`[bench] run ${run} rclone move --min-age 365d --disable Move,DirMove: ${rclone.moved} files in ${rclone.seconds.toFixed(2)} s: ${rcloneRate.toFixed(0)} files/s, cpu ${rclone.cpu.toFixed(1)} s`);
       if (rclone.moved !== Math.ceil(FILES / 2)) throw new Error(`rclone moved ${rclone.moved} files of ${Math.ceil(FILES / 2)} idle`);
       best.rclone = Math.max(best.rclone, rcloneRate);
       best.moved = rclone.moved;

@@ -46,22 +46,25 @@ export async function savePlanProgress(client: PoolClient, planId: string, progr
 
 export interface Candidate { fileId: number; dirId: number; dirPath: string; name: string; size: number; atime: number; mtime: number }
 
+/** The scan's idle files after a file id, in id order, with their directory paths. */
+export function candidatesQuery(basis: IdleBasis): string {
+  const idleColumn = basis === 'mtime' ? 'f.mtime_unix' : 'f.atime_unix';
+  return `SELECT f.id AS "fileId", f.dir_id AS "dirId", d.dir_path AS "dirPath", f.name, f.size_bytes AS size,
+                 f.atime_unix AS atime, f.mtime_unix AS mtime
+            FROM file f JOIN dir d ON d.id = f.dir_id
+           WHERE f.scan_id = $1 AND f.id > $2 AND ${idleColumn} <= $3 AND f.size_bytes >= $4
+           ORDER BY f.id`;
+}
+
 /**
- * Opens a cursor over the scan's idle files after a file id, in id order: one query
- * for the whole plan (one plan, one sort), fetched page by page. Lives as long as
- * the caller's transaction, which it plans for reading every row.
+ * Opens a cursor over candidatesQuery: one query for the whole plan (one plan, one
+ * sort), fetched page by page. Lives as long as the caller's transaction, which it
+ * plans for reading every row.
  */
 export async function openCandidates(client: PoolClient, query: { scanId: number; afterFileId: number; cutoff: number; basis: IdleBasis; minSize: number }): Promise<void> {
-  const idleColumn = query.basis === 'mtime' ? 'f.mtime_unix' : 'f.atime_unix';
   // The whole cursor is read: planned for a fast start, Postgres walks file_pkey over every scan's files in id order.
   await client.query('SET LOCAL cursor_tuple_fraction = 1');
-  await client.query(
-    `DECLARE tiering_candidates NO SCROLL CURSOR FOR
-     SELECT f.id AS "fileId", f.dir_id AS "dirId", d.dir_path AS "dirPath", f.name, f.size_bytes AS size,
-            f.atime_unix AS atime, f.mtime_unix AS mtime
-       FROM file f JOIN dir d ON d.id = f.dir_id
-      WHERE f.scan_id = $1 AND f.id > $2 AND ${idleColumn} <= $3 AND f.size_bytes >= $4
-      ORDER BY f.id`,
+  await client.query(`DECLARE tiering_candidates NO SCROLL CURSOR FOR ${candidatesQuery(query.basis)}`,
     [query.scanId, query.afterFileId, query.cutoff, query.minSize]);
 }
 

@@ -6,6 +6,7 @@ import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { refreshStatistics } from './statistics';
 
 export interface ScanFileRow { dirPath: string; name: string; size: number; atime: number; mtime: number; ctime: number }
 
@@ -24,7 +25,7 @@ function* csvLines(rows: ScanFileRow[]): Generator<string> {
   }
 }
 
-/** Inserts the scan as OK with its dirs and files; returns the scan id. */
+/** Inserts the scan as OK with its dirs and files and refreshes their statistics; returns the scan id. */
 export async function loadScanSnapshot(client: PoolClient, tenantId: string, snapshot: ScanSnapshot): Promise<number> {
   const started = snapshot.startedAt ?? new Date();
   const scan = await client.query(
@@ -42,5 +43,7 @@ export async function loadScanSnapshot(client: PoolClient, tenantId: string, sna
      SELECT $1, $2, d.id, s.name, s.size_bytes, s.atime_unix, s.mtime_unix, s.ctime_unix
        FROM tier_scan_load s JOIN dir d ON d.tenant_id = $1 AND d.path_hash = dir_path_hash(s.dir_path) AND d.dir_path = s.dir_path`,
     [tenantId, scanId]);
+  // As the ingestion's finishScan does for a scan it closes.
+  await refreshStatistics(client, ['file', 'dir']);
   return scanId;
 }

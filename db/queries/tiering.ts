@@ -89,7 +89,11 @@ export function commonDirectory(paths: string[]): string {
  */
 function auditRowsOf(kind: 'act' | 'rehydrate', actionId: string, outcomes: Outcome[]): AuditRow[] {
   const byResult = new Map<string, Outcome[]>();
-  for (const o of outcomes) byResult.set(o.result, [...(byResult.get(o.result) ?? []), o]);
+  for (const o of outcomes) {
+    const group = byResult.get(o.result);
+    if (group) group.push(o);
+    else byResult.set(o.result, [o]);
+  }
   return [...byResult].map(([result, group]) => ({
     action: `tier.${result}`, target: commonDirectory(group.map((o) => o.fullPath)),
     details: {

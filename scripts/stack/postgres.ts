@@ -19,6 +19,9 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
     createPostgresUser: true,
     onLog: log,
     onError: log,
+    // Text compares in code point order (memcmp, as collation "C") with Unicode-aware
+    // case mapping; a libc locale such as C.UTF-8 would call strcoll on every compare.
+    initdbFlags: ['--encoding=UTF8', '--locale-provider=builtin', '--builtin-locale=C.UTF-8'],
     postgresFlags: [
       '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=',
       '-c', 'max_connections=200', '-c', 'shared_buffers=256MB', '-c', 'max_wal_size=4GB',

@@ -62,6 +62,7 @@ describe('scan deadline', () => {
 
 describe('long scans', () => {
   it('continues as new carrying its bookkeeping, answers progress throughout, and ends OK with exact counts', async () => {
+    const analyzedBefore = await lastAnalyzed();
     const guid = newScanGuid();
     const input: ScanIngestionInput = {
       tenantId: tenant.tenantId, tenantCode: tenant.code, scanGuid: guid, shareName: 'projects', srcType: 'NTFS',
@@ -85,5 +86,17 @@ describe('long scans', () => {
     await maybeRecordHistory('scanIngestion-continued', handle);
     const chunkRows = await harness.admin.query('SELECT count(*)::int AS n FROM ingest_chunk c JOIN scan s ON s.id = c.scan_id WHERE s.scan_guid = $1', [guid]);
     expect(chunkRows.rows[0].n).toBe(chunks);
+    // The finished scan refreshed the statistics of file and dir, so plans over it see its real size.
+    await harness.temporal.workflow.getHandle(handle.workflowId).result();
+    const analyzedAfter = await lastAnalyzed();
+    for (const table of ['file', 'dir'] as const) expect(analyzedAfter[table]).toBeGreaterThan(analyzedBefore[table]);
   });
 });
+
+/** When file and dir were last analyzed by an ANALYZE command (not autovacuum), in ms since the epoch; 0 if never. */
+async function lastAnalyzed(): Promise<{ file: number; dir: number }> {
+  const result = await harness.admin.query(
+    `SELECT relname, coalesce(extract(epoch FROM last_analyze) * 1000, 0)::float8 AS at FROM pg_stat_user_tables WHERE relname IN ('file', 'dir')`);
+  const at = Object.fromEntries(result.rows.map((row) => [row.relname, Number(row.at)]));
+  return { file: at.file ?? 0, dir: at.dir ?? 0 };
+}

@@ -1,9 +1,12 @@
 // Tiering plans over scans of several pages: progress commits with each page (a
 // failed page leaves exactly the pages before it, and the retry resumes there);
-// capped plans fill their caps past paths that other plans hold.
+// capped plans fill their caps past paths that other plans hold; a loaded scan's
+// statistics are fresh before it is planned.
 import { randomUUID } from 'node:crypto';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createTieringPlanActivities } from '../../activities/tiering-plan';
+import { withTenant } from '../../db/tenant-tx';
+import { candidatesQuery } from '../../db/queries/tiering-plan';
 import type { ScanFileRow } from '../../db/queries/tiering-scan-load';
 import { startHarness, type Harness } from '../support/harness';
 import { installAdminToken, onboardViaApi, type TestTenant } from '../support/tenants';
@@ -62,6 +65,18 @@ describe('tieringPlan over several pages', () => {
     const rest = await planShare(harness.app, harness.temporal, tenant.adminToken, 'capped');
     expect(rest.summary).toMatchObject({ files: IDLE_FILES - 11_500, alreadyPlanned: 11_500, capped: false });
     for (const plan of [first, second, third, rest]) expect((await planRows(plan.planId)).n).toBe(plan.summary.files);
+  });
+
+  it('plans candidates for the scan\'s real size: loading a scan refreshes the statistics', async () => {
+    await loadScan(harness.pool, tenant.tenantId, 'before-stats', scanRows(makeRoots('plan-stats').source));
+    await harness.admin.query('ANALYZE file');
+    await harness.admin.query('ANALYZE dir');
+    const fresh = await onboardViaApi(harness.app, await installAdminToken());
+    const scanId = await loadScan(harness.pool, fresh.tenantId, 'stale-stats', scanRows(makeRoots('plan-stale').source));
+    const plan = await withTenant(harness.pool, { tenantId: fresh.tenantId, role: 'strata_planner' }, async (client) =>
+      (await client.query(`EXPLAIN ${candidatesQuery('atime')}`, [scanId, 0, NOW(), 0])).rows.map((row) => row['QUERY PLAN']).join('\n'));
+    // Planned as one row, the join became a nested loop whose inner side read every dir of the tenant for each file.
+    expect(plan).not.toContain('Join Filter');
   });
 
   it('keeps only the pages before a failed one, and resumes there with exact counts', async () => {
