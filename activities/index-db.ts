@@ -10,6 +10,7 @@ import { appendAudit } from '../db/queries/audit';
 import { ensureIndexScan, failIndexScan, finishIndexScan, walkTotals } from '../db/queries/index';
 import { directTotals, dirTotals, rollUp, saveSubtreeTotals } from '../db/queries/index-stats';
 import { listShares, saveShareStats } from '../db/queries/shares';
+import { refreshStatistics } from '../db/queries/statistics';
 import { shareRisk } from '../lib/share-config';
 import type { ActivityDeps } from './deps';
 
@@ -30,7 +31,7 @@ export function createIndexActivities({ pool }: Pick<ActivityDeps, 'pool'>) {
     async finishIndexScan(input: FinishIndexScanInput): Promise<FinishIndexScanResult> {
       const beat = setInterval(() => Context.current().heartbeat('stats'), 5_000);
       try {
-        return await asIndexer(input.tenantId, async (client) => {
+        const finished = await asIndexer(input.tenantId, async (client) => {
           const { direct, tree } = await directTotals(client, input.scanId);
           await saveSubtreeTotals(client, input.tenantId, input.scanId, rollUp(direct, tree));
           const shares = await refreshShareStats(client, input.hostId, input.volume, input.scanId);
@@ -49,6 +50,9 @@ export function createIndexActivities({ pool }: Pick<ActivityDeps, 'pool'>) {
           });
           return result;
         });
+        // The volume's files arrived in bulk: plans over them (remediation, tiering) need statistics that know them.
+        await asIndexer(input.tenantId, (client) => refreshStatistics(client, ['file', 'dir']));
+        return finished;
       } finally {
         clearInterval(beat);
       }

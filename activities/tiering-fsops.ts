@@ -2,7 +2,7 @@
 // sources, fresh temp files and target directories, renames, durability barriers.
 // Every step can be repeated: temp names are fixed and recreated.
 import * as fs from 'node:fs';
-import { dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { syncfs } from './ffi-xattr';
 import { readStub, type StubRecord } from './stub-format';
 import type { BarrierRequest } from '../lib/tier2-fs';
@@ -47,14 +47,25 @@ export function lstatOrNull(path: string): fs.BigIntStats | null {
 
 /** Whether path's directory, with links resolved, is the root or below it. */
 export function insideRoot(path: string, root: string, realDirs: Map<string, string>): boolean {
-  const real = (dir: string) => {
-    let resolved = realDirs.get(dir);
-    if (resolved === undefined) realDirs.set(dir, (resolved = fs.realpathSync.native(dir)));
-    return resolved;
-  };
-  const realRoot = real(root);
-  const dir = real(dirname(path));
+  const realRoot = realDirectory(root, realDirs);
+  const dir = realDirectory(dirname(path), realDirs);
   return dir === realRoot || dir.startsWith(realRoot === '/' ? '/' : `${realRoot}/`);
+}
+
+/**
+ * A directory's path with every symbolic link resolved, built from its parent's: a
+ * component that is not a link resolves to itself under its resolved parent, so a new
+ * directory costs one lstat instead of realpath's readlink of every component.
+ */
+export function realDirectory(dir: string, realDirs: Map<string, string>): string {
+  let resolved = realDirs.get(dir);
+  if (resolved !== undefined) return resolved;
+  const parent = dirname(dir);
+  const name = basename(dir);
+  if (parent === dir || name === '.' || name === '..' || fs.lstatSync(dir).isSymbolicLink()) resolved = fs.realpathSync.native(dir);
+  else resolved = join(realDirectory(parent, realDirs), name);
+  realDirs.set(dir, resolved);
+  return resolved;
 }
 
 function floorSeconds(ns: bigint): number {

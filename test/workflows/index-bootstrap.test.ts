@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHarness, type Harness } from '../support/harness';
+import { lastAnalyzed, type AnalyzedAt } from '../support/statistics';
 import { installAdminToken, onboardViaApi, type TestTenant } from '../support/tenants';
 import { AWKWARD_NAMES, buildSampleTree, expectedEntries, sampleShareConfigs, type ExpectedEntry } from '../support/index-fixtures';
 import { escapeName, unescapeName } from '../../activities/index-names';
@@ -21,6 +22,7 @@ let deepFile: string;
 let expected: Map<string, ExpectedEntry>;
 let result: BootstrapIndexResult;
 let rows: Map<string, Record<string, number | string | null>>;
+let analyzedBefore: AnalyzedAt;
 
 beforeAll(async () => {
   harness = await startHarness();
@@ -29,6 +31,7 @@ beforeAll(async () => {
   root = join(work, 'volume');
   ({ deepFile } = buildSampleTree(root));
   expected = expectedEntries(root);
+  analyzedBefore = await lastAnalyzed(harness.admin);
   const response = await harness.app.inject({
     method: 'POST', url: '/api/v1/index/bootstrap', headers: { authorization: `Bearer ${tenant.adminToken}` },
     payload: { hostId: harness.hostId, volume: root, shareSources: { ...sampleShareConfigs(work, root), exportsDir: null, serverName: 'srv1' }, batchRows: 1_000 },
@@ -64,6 +67,11 @@ describe('bootstrap indexing of a real tree', () => {
       expect({ path: entry.path, ino: row!.file_ref, parent: row!.parent_ref, size: row!.size_bytes, mtime: row!.mtime_unix, mode: row!.mode, uid: row!.uid, gid: row!.gid })
         .toEqual({ path: entry.path, ino: entry.ino, parent: entry.parentIno, size: entry.size, mtime: entry.mtime, mode: entry.mode, uid: entry.uid, gid: entry.gid });
     }
+  });
+
+  it('refreshes the statistics of file and dir once the volume is loaded', async () => {
+    const analyzedAfter = await lastAnalyzed(harness.admin);
+    for (const table of ['file', 'dir'] as const) expect(analyzedAfter[table]).toBeGreaterThan(analyzedBefore[table]);
   });
 
   it('shares one descriptor between files with the same owner and ACL, and stores its entries', async () => {

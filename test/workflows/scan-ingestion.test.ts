@@ -9,6 +9,7 @@ import { scanSpoolDir } from '../../lib/spool';
 import { CORE_TASK_QUEUE } from '../../temporal-config/task-queues';
 import { scanWorkflowId, type ScanIngestionInput } from '../../workflows/scanIngestion.messages';
 import { maybeRecordHistory } from '../support/histories';
+import { lastAnalyzed } from '../support/statistics';
 
 let harness: Harness;
 let tenant: TestTenant;
@@ -62,7 +63,7 @@ describe('scan deadline', () => {
 
 describe('long scans', () => {
   it('continues as new carrying its bookkeeping, answers progress throughout, and ends OK with exact counts', async () => {
-    const analyzedBefore = await lastAnalyzed();
+    const analyzedBefore = await lastAnalyzed(harness.admin);
     const guid = newScanGuid();
     const input: ScanIngestionInput = {
       tenantId: tenant.tenantId, tenantCode: tenant.code, scanGuid: guid, shareName: 'projects', srcType: 'NTFS',
@@ -88,15 +89,7 @@ describe('long scans', () => {
     expect(chunkRows.rows[0].n).toBe(chunks);
     // The finished scan refreshed the statistics of file and dir, so plans over it see its real size.
     await harness.temporal.workflow.getHandle(handle.workflowId).result();
-    const analyzedAfter = await lastAnalyzed();
+    const analyzedAfter = await lastAnalyzed(harness.admin);
     for (const table of ['file', 'dir'] as const) expect(analyzedAfter[table]).toBeGreaterThan(analyzedBefore[table]);
   });
 });
-
-/** When file and dir were last analyzed by an ANALYZE command (not autovacuum), in ms since the epoch; 0 if never. */
-async function lastAnalyzed(): Promise<{ file: number; dir: number }> {
-  const result = await harness.admin.query(
-    `SELECT relname, coalesce(extract(epoch FROM last_analyze) * 1000, 0)::float8 AS at FROM pg_stat_user_tables WHERE relname IN ('file', 'dir')`);
-  const at = Object.fromEntries(result.rows.map((row) => [row.relname, Number(row.at)]));
-  return { file: at.file ?? 0, dir: at.dir ?? 0 };
-}
