@@ -90,7 +90,8 @@ export function stageCopies(items: StageRequest[]): Tier2PutResult[] {
 function stageCopy(item: StageRequest): Tier2PutResult {
   const inFd = openSource(item.sourcePath);
   try {
-    if (!sameFingerprint(fingerprintOf(fs.fstatSync(inFd, { bigint: true })), item.fingerprint)) {
+    // The check after the copy catches any change; checking first only spares copying a large file in vain.
+    if (item.fingerprint.size >= REFLINK_MIN_BYTES && !sameFingerprint(fingerprintOf(fs.fstatSync(inFd, { bigint: true })), item.fingerprint)) {
       return { ok: false, reason: 'changed', message: 'source changed after it was inspected' };
     }
     const outFd = createFresh(item.tempPath, { makeDirs: true });
@@ -112,7 +113,7 @@ function stageCopy(item: StageRequest): Tier2PutResult {
 
 function copyFailure(inFd: number, item: StageRequest, source: { size: number; sha256: string }, copy: { size: number; sha256: string }): Tier2PutResult | null {
   if (!sameFingerprint(fingerprintOf(fs.fstatSync(inFd, { bigint: true })), item.fingerprint)) {
-    return { ok: false, reason: 'changed', message: 'source changed while it was copied' };
+    return { ok: false, reason: 'changed', message: 'source changed after it was inspected or while it was copied' };
   }
   if (source.size !== item.fingerprint.size || copy.size !== source.size || copy.sha256 !== source.sha256) {
     return { ok: false, reason: 'mismatch', message: `copy does not match the source (${copy.size}/${source.size} bytes, sha256 ${copy.sha256} vs ${source.sha256})` };

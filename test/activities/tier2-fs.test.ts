@@ -86,15 +86,17 @@ describe('source inspection and stubs', () => {
     expect(lgetxattr(join(roots.target, key), 'user.strata.copy_of')?.toString()).toBe(`${sha256(Buffer.from('long name'))} /share/${name}`);
   });
 
-  it('refuses a source that changed after it was inspected', async () => {
-    const { roots, target } = setup();
-    const fact = writeSource(roots, 'a.txt', 'first');
-    const inspection = await inspect(roots, 'a.txt', fact.size, fact.mtime) as Extract<Inspection, { kind: 'file' }>;
-    appendFileSync(join(roots.source, 'a.txt'), ' and more');
-    const [result] = await target.put([{ key: 'projects/a.txt', sourcePath: join(roots.source, 'a.txt'), label: 'a', fingerprint: inspection.fingerprint }]);
-    expect(result).toMatchObject({ ok: false, reason: 'changed' });
-    expect(readdirSync(roots.target, { recursive: true })).toEqual(['projects']);
-    expect(await inspect(roots, 'a.txt', fact.size, fact.mtime)).toMatchObject({ kind: 'skip', reason: 'changed' });
+  it('refuses a source that changed after it was inspected, small (checked after its copy) or large (checked before)', async () => {
+    for (const content of ['first', Buffer.alloc(100_000, 3)]) {
+      const { roots, target } = setup();
+      const fact = writeSource(roots, 'a.txt', content);
+      const inspection = await inspect(roots, 'a.txt', fact.size, fact.mtime) as Extract<Inspection, { kind: 'file' }>;
+      appendFileSync(join(roots.source, 'a.txt'), ' and more');
+      const [result] = await target.put([{ key: 'projects/a.txt', sourcePath: join(roots.source, 'a.txt'), label: 'a', fingerprint: inspection.fingerprint }]);
+      expect(result).toMatchObject({ ok: false, reason: 'changed' });
+      expect(readdirSync(roots.target, { recursive: true })).toEqual(['projects']);
+      expect(await inspect(roots, 'a.txt', fact.size, fact.mtime)).toMatchObject({ kind: 'skip', reason: 'changed' });
+    }
   });
 
   it('copies small and large sources exactly, and reports the real size of a source that grew since its inspection', () => {
