@@ -9,7 +9,7 @@ import { PrincipalDirectory } from './acl-principals';
 import { formatAcl, parseAclXattr, serializeAclXattr, type AclEntry } from '../lib/posix-acl';
 import { isMinimalAcl, modeBitsOf, transformAcl, type AclPolicy } from '../lib/acl-policy';
 import * as q from '../db/queries/remediation';
-import { analyzeWorkTables } from '../db/queries/remediation-items';
+import { refreshStatistics } from '../db/queries/statistics';
 import { InvalidInputError, NotFoundError } from './errors';
 
 export interface RemediationScope {
@@ -86,7 +86,7 @@ export async function buildPlan(client: PoolClient, tenantId: string, runId: str
   for (const p of planned) if (p.changes && existing.has(p.row.targetSdId)) p.row.outcome = 'existing';
   await q.replaceTransforms(client, tenantId, runId, planned.map((p) => p.row));
   const selection = await q.selectItems(client, tenantId, runId, filter, options.maxFiles ?? null);
-  await analyzeWorkTables(client, ['remediation_item', 'remediation_transform']);
+  await refreshStatistics(client, ['remediation_item', 'remediation_transform']);
   const report = await reportOf(client, resolved, planned, selection);
   const digest = await q.itemsDigest(client, runId);
   const reportHash = createHash('sha256').update(JSON.stringify({ runId, scope, policy, report, digest })).digest('hex');

@@ -6,7 +6,8 @@ import { withTenant } from '../db/tenant-tx';
 import { appendAudit, type AuditEntry } from '../db/queries/audit';
 import * as actions from '../db/queries/actions';
 import * as q from '../db/queries/remediation';
-import { analyzeWorkTables, outcomeCounts, type OutcomeCounts } from '../db/queries/remediation-items';
+import { outcomeCounts, type OutcomeCounts } from '../db/queries/remediation-items';
+import { refreshStatistics } from '../db/queries/statistics';
 import { CHECK_VIOLATION, sqlState } from '../db/sqlstate';
 import type { AclPolicy } from '../lib/acl-policy';
 import type { ActivityDeps } from './deps';
@@ -99,7 +100,7 @@ export function createRemediationActivities({ pool }: Pick<ActivityDeps, 'pool'>
      * here durable. `analyze` first refreshes the snapshot table's statistics (after the snapshot).
      */
     async remediationCounts(input: { tenantId: string; runId: string; analyze?: boolean }): Promise<OutcomeCounts> {
-      if (input.analyze) await asRemediator(input.tenantId, (client) => analyzeWorkTables(client, ['remediation_snapshot']));
+      if (input.analyze) await asRemediator(input.tenantId, (client) => refreshStatistics(client, ['remediation_snapshot']));
       return asRemediator(input.tenantId, async (client) => {
         const counts = await outcomeCounts(client, input.runId);
         await client.query('UPDATE remediation_run SET counters = counters || $2::jsonb, updated_at = now() WHERE id = $1', [input.runId, JSON.stringify(counts)]);

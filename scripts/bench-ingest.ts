@@ -14,7 +14,7 @@ import { startChild, stopChildren, waitForApi } from './stack/children';
 import { closeConnections, scanStatus, sealScan, uploadChunk, type ApiTarget, type ScanHeaders } from './agent-client';
 import { generateBenchData, type BenchData } from './bench-ingest-data';
 import { preparePeerDatabase, runPeer } from './bench-ingest-peer';
-import { cpuDelta, cpuProbe } from './bench-ingest-cpu';
+import { cpuDelta, cpuProbe } from './bench-cpu';
 
 interface Options { rows: number; sizes: number[]; chunkRows: number; inFlight: number; parallel: number; peer: boolean; timeline: boolean; repeat: number }
 

@@ -18,7 +18,7 @@ import { withTenant } from '../db/tenant-tx';
 import { loadScanSnapshot, type ScanFileRow } from '../db/queries/tiering-scan-load';
 import { issueToken } from '../lib/tokens';
 import { ensureInstallAdmin } from './admin-token';
-import { childrenCpuSeconds, cpuDelta, cpuProbe, type CpuProbe } from './bench-ingest-cpu';
+import { childrenCpuSeconds, cpuDelta, cpuProbe, type CpuProbe } from './bench-cpu';
 import { activityTimeline } from './bench-timeline';
 import { startBenchWorkers } from './bench-workers';
 import { startStack } from './stack/stack';

@@ -3,7 +3,6 @@
 // recording of their results. Recording looks items up by `item_no = ANY(...)`: a join
 // with the slice alone hashed every item of the run for each slice of 1,000.
 import type { PoolClient } from 'pg';
-import { refreshStatistics } from './statistics';
 import type { FileState, OpResult, SnapshotItem, SnapshotResult } from '../../activities/remediation-fs';
 
 export type WorkPhase = 'apply' | 'rollback' | 'drift';
@@ -113,11 +112,6 @@ export async function saveRollbackResults(client: PoolClient, runId: string, res
 }
 
 export type OutcomeCounts = Record<string, number>;
-
-/** Fresh statistics for work tables after a bulk phase (needs MAINTAIN; skipped quietly without it). */
-export async function analyzeWorkTables(client: PoolClient, tables = ['remediation_item', 'remediation_snapshot', 'remediation_transform']): Promise<void> {
-  await refreshStatistics(client, tables);
-}
 
 /** Authoritative counts of a run's items by outcome, verification and rollback outcome. */
 export async function outcomeCounts(client: PoolClient, runId: string): Promise<OutcomeCounts> {

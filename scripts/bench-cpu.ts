@@ -1,7 +1,8 @@
-// CPU seconds used by the processes of one benchmark run (Linux /proc): the api and
-// worker children, the Temporal server, and every Postgres process of the cluster
-// including backends that have already exited (counted in the postmaster's
-// children times). Wall time on a shared machine is noisy; CPU per row is not.
+// CPU seconds used by the processes of one benchmark run (Linux /proc): the named
+// processes (api and worker children, or the benchmark itself), the Temporal server,
+// and every Postgres process of the cluster including backends that have already
+// exited (counted in the postmaster's children times), and a peer tool run as a
+// child. Wall time on a shared machine is noisy; CPU per row is not.
 import { readdirSync, readFileSync } from 'node:fs';
 import { Client } from 'pg';
 
