@@ -43,32 +43,17 @@ export type StubResult = 'stubbed' | 'changed' | { error: string };
  * same inode (so the index's file reference stays valid), name, owner, mode, ACLs and
  * other xattrs. The marker goes on while the content is still there, so an
  * interruption leaves either the untouched file or a marked stub completeStubs finishes.
+ * Emptying frees blocks, which waits on the device (a synchronous discard on some
+ * filesystems), so this runs on many threads at once; each source is opened once.
  */
 export function stubInPlace(items: StubInPlaceRequest[]): StubResult[] {
-  return markStubs(items).map((marked, i) => (marked === 'marked' ? emptyMarked([items[i]])[0] : marked));
-}
-
-/** First half of stubInPlace: checks and marks each source. */
-export function markStubs(items: StubInPlaceRequest[]): (StubResult | 'marked')[] {
-  return perItem<StubInPlaceRequest, StubResult | 'marked'>(items, (item) => withWritable(item.path, (fd) => {
+  return perItem<StubInPlaceRequest, StubResult>(items, (item) => withWritable(item.path, (fd) => {
     if (!sameFingerprint(fingerprintOf(fs.fstatSync(fd, { bigint: true })), item.fingerprint)) return 'changed';
     writeStubXattrs(fd, item.stub);
-    return 'marked';
-  }), (error) => ({ error }));
-}
-
-/**
- * Second half: empties each marked source. Freeing blocks waits on the device (a
- * synchronous discard on some filesystems), so this runs on many threads at once. Only
- * the same inode with the copied size and mtime is emptied; one written to since it was
- * marked keeps its content and loses the marker.
- */
-export function emptyMarked(items: StubInPlaceRequest[]): StubResult[] {
-  return perItem<StubInPlaceRequest, StubResult>(items, (item) => withWritable(item.path, (fd) => {
+    // Checked again once marked (marking moved ctime): a write that landed in between keeps its content and loses the marker.
     const st = fs.fstatSync(fd, { bigint: true });
-    const same = String(st.dev) === item.fingerprint.dev && String(st.ino) === item.fingerprint.ino;
-    if (!same || Number(st.size) !== item.stub.size || String(st.mtimeNs) !== item.stub.mtimeNs) {
-      if (same) removeStubXattrs(fd);
+    if (Number(st.size) !== item.stub.size || String(st.mtimeNs) !== item.stub.mtimeNs) {
+      removeStubXattrs(fd);
       return 'changed';
     }
     emptyStub(fd, item.stub, item.fsync);
@@ -201,7 +186,7 @@ function fetchCopy(item: FetchRequest): Tier2GetResult {
     const outFd = createFresh(item.toPath);
     try {
       copyContent(inFd, outFd, Number(fs.fstatSync(inFd).size));
-      const copy = hashFd(outFd);
+      const copy = hashFd(outFd, item.expected.size);
       if (copy.size !== item.expected.size || copy.sha256 !== item.expected.sha256) {
         removeIfPresent(item.toPath);
         return { ok: false, reason: 'mismatch', message: `Tier-2 copy has ${copy.size} bytes, sha256 ${copy.sha256}; expected ${item.expected.size}, ${item.expected.sha256}` };

@@ -8,7 +8,6 @@ import { keyOfUri } from '../lib/target-uri';
 import type { FsTier2Ops } from '../lib/tier2-fs';
 import type { Durability, Tier2Target } from '../lib/tier2-target';
 import type { Inspection } from './tiering-fsops';
-import type { StubInPlaceRequest, StubResult } from './stub-ops';
 import type { TieringPool } from './tiering-pool';
 import { InvalidInputError } from './errors';
 
@@ -61,16 +60,6 @@ export async function actWave(ctx: WaveContext, rows: WorkRow[]): Promise<Outcom
   return rows.map((row) => outcomes.get(row.id) as Outcome);
 }
 
-/** Marks the sources on the work threads, then empties the marked ones on the emptying threads. */
-async function stubAll(ctx: WaveContext, requests: StubInPlaceRequest[]): Promise<StubResult[]> {
-  const marks = await ctx.pool.run('markStubs', requests);
-  const marked = marks.flatMap((mark, i) => (mark === 'marked' ? [i] : []));
-  const emptied = await ctx.pool.run('emptyMarked', marked.map((i) => requests[i]));
-  const results = marks as StubResult[];
-  marked.forEach((i, n) => { results[i] = emptied[n]; });
-  return results;
-}
-
 type Settle = (i: number, outcome: Omit<Outcome, 'id' | 'fullPath'>) => void;
 
 /** A stub from an earlier, interrupted attempt counts only if its copy is on Tier-2 and matches; then it is finished. */
@@ -115,7 +104,7 @@ async function stubSources(ctx: WaveContext, rows: WorkRow[], paths: string[], i
     path: paths[index], fingerprint: file(index).fingerprint, fsync: ctx.durability === 'fsync',
     stub: { uri: rows[index].targetUri, size, sha256, tierId: rows[index].id, atimeNs: file(index).meta.atimeNs, mtimeNs: file(index).meta.mtimeNs },
   }));
-  const results = await stubAll(ctx, requests);
+  const results = await ctx.pool.run('stubInPlace', requests);
   const stubbed: string[] = [];
   staged.forEach((entry, n) => {
     const result = results[n];

@@ -24,7 +24,12 @@ export function openSource(path: string): number {
   }
 }
 
-export function hashFd(fd: number): { size: number; sha256: string } {
+/**
+ * Size and SHA-256 of an open file. With expectedSize, a short read that ends exactly
+ * there is taken as the end of the file, sparing the read that would answer 0 (one
+ * syscall per small file); any other short read is followed by another read.
+ */
+export function hashFd(fd: number, expectedSize?: number): { size: number; sha256: string } {
   const hash = createHash('sha256');
   const buffer = (scratch ??= Buffer.allocUnsafe(CHUNK));
   let position = 0;
@@ -33,6 +38,7 @@ export function hashFd(fd: number): { size: number; sha256: string } {
     if (n === 0) break;
     hash.update(buffer.subarray(0, n));
     position += n;
+    if (n < buffer.length && position === expectedSize) break;
   }
   return { size: position, sha256: hash.digest('hex') };
 }
@@ -61,7 +67,7 @@ export function copyContent(inFd: number, outFd: number, size: number): 'reflink
 export function copyAndHash(inFd: number, outFd: number, size: number): { size: number; sha256: string } {
   if (size >= REFLINK_MIN_BYTES) {
     copyContent(inFd, outFd, size);
-    return hashFd(inFd);
+    return hashFd(inFd, size);
   }
   const buffer = (scratch ??= Buffer.allocUnsafe(CHUNK));
   // Asking for more than size bytes, one read answers for an unchanged file; one that
@@ -97,7 +103,7 @@ function stageCopy(item: StageRequest): Tier2PutResult {
     const outFd = createFresh(item.tempPath, { makeDirs: true });
     try {
       const source = copyAndHash(inFd, outFd, item.fingerprint.size);
-      const copy = hashFd(outFd);
+      const copy = hashFd(outFd, source.size);
       const failure = copyFailure(inFd, item, source, copy);
       if (failure) { removeIfPresent(item.tempPath); return failure; }
       if (item.label !== null) tagCopy(outFd, item.label, copy.sha256);

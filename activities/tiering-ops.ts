@@ -4,11 +4,11 @@ import type { BarrierRequest } from '../lib/tier2-fs';
 import { hashPaths, stageCopies } from './tiering-copy';
 import { barrier, inspectSources, renameAll } from './tiering-fsops';
 import {
-  completeStubs, emptyMarked, fetchCopies, inspectStubs, markStubs, prepareRestored, readStubs, removeAll, replaceAll, stubInPlace,
+  completeStubs, fetchCopies, inspectStubs, prepareRestored, readStubs, removeAll, replaceAll, stubInPlace,
 } from './stub-ops';
 
 export const TIERING_OPS = {
-  inspectSources, stageCopies, hashPaths, renameAll, fetchCopies, stubInPlace, markStubs, emptyMarked, completeStubs, replaceAll, removeAll,
+  inspectSources, stageCopies, hashPaths, renameAll, fetchCopies, stubInPlace, completeStubs, replaceAll, removeAll,
   inspectStubs, prepareRestored, readStubs,
   barrier: (requests: BarrierRequest[]) => requests.map((request) => { barrier(request); return null; }),
 };

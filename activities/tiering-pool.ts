@@ -9,12 +9,12 @@ import type { OpInput, OpOutput, TieringOpName } from './tiering-ops';
 type TieringSignatures = { [Name in TieringOpName]: [OpInput<Name>, OpOutput<Name>] };
 
 const MAX_SLICE = 64;
-/** Emptying waits on the device, not the CPU: small slices keep many frees in flight. */
+/** Stubbing waits on the device's block frees: small slices keep many in flight. */
 const EMPTYING_SLICE = 8;
 
 export class TieringPool {
   private readonly threads: ThreadPool<TieringSignatures>;
-  /** Threads that only free source blocks (emptyMarked), so the device sees many requests at once. */
+  /** Threads that only turn sources into stubs (stubInPlace), so the device sees many block frees at once. */
   private readonly emptiers: ThreadPool<TieringSignatures> | null;
 
   constructor(readonly size: number, readonly emptyingThreads = size) {
@@ -24,7 +24,7 @@ export class TieringPool {
 
   /** Runs op over items on the threads, in slices; results are in item order. */
   run<K extends TieringOpName>(op: K, items: OpInput<K>[], options: { slice?: number } = {}): Promise<OpOutput<K>[]> {
-    if (op === 'emptyMarked' && this.emptiers) return this.emptiers.run(op, items, options.slice ?? EMPTYING_SLICE);
+    if (op === 'stubInPlace' && this.emptiers) return this.emptiers.run(op, items, options.slice ?? EMPTYING_SLICE);
     return this.threads.run(op, items, options.slice ?? MAX_SLICE);
   }
 
@@ -37,7 +37,7 @@ let shared: TieringPool | undefined;
 
 /**
  * The process's pool: STRATA_TIER_THREADS threads, by default twice the cores (the work
- * waits on disks), and STRATA_TIER_EMPTYING_THREADS (default 12; 0: the same threads) that free source blocks.
+ * waits on disks), and STRATA_TIER_EMPTYING_THREADS (default 12; 0: the same threads) that turn sources into stubs.
  */
 export function tieringPool(env: NodeJS.ProcessEnv = process.env): TieringPool {
   return (shared ??= new TieringPool(

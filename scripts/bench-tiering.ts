@@ -3,7 +3,7 @@
 // workflows (copy, fsync/syncfs, SHA-256 verify, stub with xattrs); on a copy of the
 // same tree `rclone move --min-age 365d --disable Move,DirMove` copies, checks and
 // deletes. Best of --runs (default 3). The last line printed is one JSON object.
-// `npm run bench:tiering -- [--runs 3] [--files 50000]`
+// `npm run bench:tiering -- [--runs 3] [--files 50000] [--strata-only] [--timeline] [--keep]`
 import { spawnSync } from 'node:child_process';
 import { closeSync, constants, existsSync, mkdirSync, openSync, readSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,6 +33,12 @@ const STRATA_ONLY = process.argv.includes('--strata-only');
 /** Profiling: each run's plan and act workflows, activity by activity (see bench-timeline.ts). */
 const TIMELINE = process.argv.includes('--timeline');
 const BASE = join(tmpdir(), 'strata-bench-tiering');
+/**
+ * Profiling: this invocation's run trees go under kept/<time>/ and stay there (no
+ * deletion, so the next invocation need not wait for freed inodes); delete kept/ later.
+ */
+const KEEP = process.argv.includes('--keep');
+const RUNS_DIR = KEEP ? join(BASE, 'kept', String(Date.now())) : BASE;
 /**
  * ext4 without a journal (as here) will not reuse an inode freed in the last minute, or
  * in the last six while its inode-table block is dirty: every new file's allocation scans
@@ -133,8 +139,8 @@ async function call(app: App, token: string, method: 'GET' | 'POST' | 'PUT', url
 interface StrataRun { planned: number; planSeconds: number; actSeconds: number; stubbed: number; planCpu: string; actCpu: string }
 
 async function runStrata(app: App, temporal: Client, pool: Pool, cpu: CpuProbe, installToken: string, run: number, rows: ScanFileRow[], pristine: string): Promise<StrataRun> {
-  const source = join(BASE, `run${run}`, 'strata-src');
-  const target = join(BASE, `run${run}`, 'strata-tier2');
+  const source = join(RUNS_DIR, `run${run}`, 'strata-src');
+  const target = join(RUNS_DIR, `run${run}`, 'strata-tier2');
   copyTree(pristine, source);
   mkdirSync(target, { recursive: true });
   const code = `bench-${run}-${issueToken().id.slice(0, 8)}`;
@@ -170,8 +176,8 @@ async function runStrata(app: App, temporal: Client, pool: Pool, cpu: CpuProbe, 
 }
 
 async function runRclone(run: number, pristine: string): Promise<{ moved: number; seconds: number; cpu: number }> {
-  const source = join(BASE, `run${run}`, 'rclone-src');
-  const target = join(BASE, `run${run}`, 'rclone-tier2');
+  const source = join(RUNS_DIR, `run${run}`, 'rclone-src');
+  const target = join(RUNS_DIR, `run${run}`, 'rclone-tier2');
   copyTree(pristine, source);
   removeTree(target);
   warm(source);
@@ -225,8 +231,10 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({ bench: 'tiering', files: FILES, strata_files_per_s: Math.round(best.strata), peer: 'rclone', peer_files_per_s: Math.round(best.rclone), ratio: Number(ratio.toFixed(3)) }));
   } finally {
     // The runs' trees go at the end, so no run starts right after the previous one's deletions.
-    for (let run = 1; run <= RUNS; run++) spawnSync('rm', ['-rf', join(BASE, `run${run}`)]);
-    noteDeletion();
+    if (!KEEP) {
+      for (let run = 1; run <= RUNS; run++) spawnSync('rm', ['-rf', join(BASE, `run${run}`)]);
+      noteDeletion();
+    }
     await app.close();
     await workers.stop();
     await connection.close();

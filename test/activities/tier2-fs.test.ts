@@ -166,25 +166,25 @@ describe('source inspection and stubs', () => {
     expect(readdirSync(roots.source)).toEqual(['doc.pdf']);
   });
 
-  it('empties a marked source only while it is the same inode with the copied size and mtime', async () => {
+  it('stubs a source only while it is the same inode with the copied size and times', async () => {
     const { roots } = setup();
     const names = ['quiet.txt', 'written.txt', 'replaced.txt'];
     const facts = names.map((name) => writeSource(roots, name, `content of ${name}`));
     const paths = names.map((name) => join(roots.source, name));
     const inspections = await Promise.all(names.map((name, i) => inspect(roots, name, facts[i].size, facts[i].mtime))) as Extract<Inspection, { kind: 'file' }>[];
     const requests = names.map((name, i) => ({ path: paths[i], fingerprint: inspections[i].fingerprint, stub: stubOf(inspections[i], `content of ${name}`, i + 1), fsync: false }));
-    expect(await pool.run('markStubs', requests)).toEqual(['marked', 'marked', 'marked']);
-    // Between the two steps: one source is written to, another is replaced by a new file of the same size and times.
+    // After the copy, before the stub: one source is written to, another is replaced by a new file of the same size and times.
     appendFileSync(paths[1], ' and a late write');
     const replacedTimes = lstatSync(paths[2]);
     writeFileSync(`${paths[2]}.new`, 'content of replaced.txt');
     utimesSync(`${paths[2]}.new`, replacedTimes.atime, replacedTimes.mtime);
     renameSync(`${paths[2]}.new`, paths[2]);
-    expect(await pool.run('emptyMarked', requests)).toEqual(['stubbed', 'changed', 'changed']);
+    expect(await pool.run('stubInPlace', requests)).toEqual(['stubbed', 'changed', 'changed']);
     expect(lstatSync(paths[0]).size).toBe(0);
     expect(readFileSync(paths[1], 'utf8')).toBe('content of written.txt and a late write');
     expect(lgetxattr(paths[1], STUB_ATTRIBUTE)).toBeNull();
     expect(readFileSync(paths[2], 'utf8')).toBe('content of replaced.txt');
+    expect(lgetxattr(paths[2], STUB_ATTRIBUTE)).toBeNull();
     expect(await inspect(roots, 'quiet.txt', facts[0].size, facts[0].mtime)).toEqual({ kind: 'stub', stub: requests[0].stub });
   });
 
