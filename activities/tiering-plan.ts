@@ -7,11 +7,12 @@ import { withTenant } from '../db/tenant-tx';
 import { appendAudit } from '../db/queries/audit';
 import { getShareConfig } from '../db/queries/tiering-config';
 import * as plans from '../db/queries/tiering-plan';
-import { insertPlanned, type PlannedRow } from '../db/queries/tiering';
+import type { PlannedRow } from '../db/queries/tiering';
 import { joinScanPath, objectKey, pathStyleOf, relativeSegments, targetUri, type PathStyle } from '../lib/target-uri';
 import { PathFilter, idleCutoff, normalizePolicy, type TieringPolicy } from '../lib/tier2-policy';
 import { InvalidInputError, NotFoundError } from './errors';
 import type { ActivityDeps } from './deps';
+import { PlanPageWriter, type SelectionProgress } from './tiering-plan-writer';
 
 const PAGE = 5000;
 const MAX_FOLDERS_IN_SUMMARY = 500;
@@ -31,42 +32,21 @@ export function createTieringPlanActivities({ pool }: Pick<ActivityDeps, 'pool'>
       const context = await asPlanner(input.tenantId, (client) => pageContext(client, input.planId));
       if (context.progress.done) return context.progress;
       const cutoff = idleCutoff(new Date(context.plan.asOf), context.policy.idleDays);
-      // One reading transaction holds the cursor; each page is written in its own transaction with the progress.
-      await asPlanner(input.tenantId, async (reader) => {
+      // One reading transaction holds the cursor; pages are written in their own transactions (tiering-plan-writer.ts).
+      const progress = await asPlanner(input.tenantId, async (reader) => {
         await plans.openCandidates(reader, {
           scanId: context.plan.scanId as number, afterFileId: context.progress.afterFileId ?? 0, cutoff,
           basis: context.policy.basis, minSize: context.policy.minSizeBytes,
         });
-        let carried: plans.Candidate[] = [];
-        const timings = { readMs: 0, mapMs: 0, writeMs: 0 };
-        const timed = async <T>(key: keyof typeof timings, work: () => Promise<T> | T): Promise<T> => {
-          const started = performance.now();
-          try { return await work(); } finally { timings[key] += performance.now() - started; }
-        };
-        const fetchPage = () => {
-          const page = timed('readMs', () => plans.fetchCandidates(reader, PAGE));
-          page.catch(() => undefined); // awaited later; a failure is rethrown there, never left unhandled
-          return page;
-        };
-        // The next page is read while this one is written: the cursor only reads ahead, progress moves with each write.
-        let next: Promise<plans.Candidate[]> | null = fetchPage();
-        while (!context.progress.done) {
-          const page = carried.length > 0 ? carried : await (next ?? fetchPage());
-          next = null;
-          const { rows, consumed, lastId, capped } = await timed('mapMs', () => selectRows(context, page));
-          carried = page.slice(consumed);
-          context.progress.candidates = (context.progress.candidates ?? 0) + consumed;
-          context.progress.afterFileId = lastId;
-          context.progress.capped = capped;
-          if (carried.length === 0 && page.length > 0 && !capped) next = fetchPage();
-          await timed('writeMs', () => asPlanner(input.tenantId, (client) => savePage(client, input, context, rows, page.length === 0 || capped)));
-          Context.current().heartbeat(context.progress);
-        }
-        // A read left in flight (the plan ended on its cap) finishes before the cursor's transaction does.
-        await next?.catch(() => undefined);
-        Context.current().log.info('tiering plan built', { planned: context.progress.planned, ...roundedMs(timings) });
+        return writePages(context, reader, new PlanPageWriter({
+          planId: input.planId, shareName: context.plan.shareName, plannedBy: input.actor, tenantId: input.tenantId,
+          progress: { ...context.progress }, inFlight: hasCaps(context.policy) ? 1 : 2,
+          transaction: (work) => asPlanner(input.tenantId, work),
+          onSaved: (saved) => Context.current().heartbeat(saved),
+        }));
       });
-      return context.progress;
+      Context.current().log.info('tiering plan built', { planned: progress.planned });
+      return progress;
     },
 
     /** Marks the plan PLANNED with counts and bytes by top-level folder; audited once. */
@@ -103,19 +83,41 @@ export function createTieringPlanActivities({ pool }: Pick<ActivityDeps, 'pool'>
   };
 }
 
-function roundedMs(timings: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(Object.entries(timings).map(([key, ms]) => [key, Math.round(ms)]));
+function hasCaps(policy: TieringPolicy): boolean {
+  return policy.maxFiles !== null || policy.maxBytes !== null;
 }
 
-async function savePage(client: PoolClient, input: PlanInput, context: PageContext, rows: PlannedRow[], last: boolean): Promise<void> {
-  const inserted = await insertPlanned(client, input.tenantId, { planId: input.planId, shareName: context.plan.shareName, plannedBy: input.actor }, rows);
-  const progress = context.progress;
-  // A capped page ends the plan, unless paths planned before left room under the cap: then the next rows fill it.
-  progress.done = last && (!progress.capped || inserted.files === rows.length);
-  progress.planned = (progress.planned ?? 0) + inserted.files;
-  progress.plannedBytes = (progress.plannedBytes ?? 0) + inserted.bytes;
-  progress.alreadyPlanned = (progress.alreadyPlanned ?? 0) + rows.length - inserted.files;
-  await plans.savePlanProgress(client, input.planId, progress);
+/** Reads candidate pages from the open cursor and hands each page's rows to the writer; the next page is read while one is written. */
+async function writePages(context: PageContext, reader: PoolClient, writer: PlanPageWriter): Promise<plans.PlanProgress> {
+  const fetchPage = () => {
+    const page = plans.fetchCandidates(reader, PAGE);
+    page.catch(() => undefined); // awaited later; a failure is rethrown there, never left unhandled
+    return page;
+  };
+  const { afterFileId, candidates, filtered, outsideRoot, unsafePath, capped } = context.progress;
+  const selection: SelectionProgress = { afterFileId, candidates, filtered, outsideRoot, unsafePath, capped };
+  let carried: plans.Candidate[] = [];
+  let next: Promise<plans.Candidate[]> | null = fetchPage();
+  try {
+    for (;;) {
+      // With caps, choosing the next rows needs what the pages before planned; without, writes overlap.
+      const written = hasCaps(context.policy) ? await writer.drain() : null;
+      if (written?.done) return written;
+      const page = carried.length > 0 ? carried : await (next ?? fetchPage());
+      next = null;
+      const { rows, consumed, capped } = selectRows(context, page, selection, written ?? {});
+      carried = page.slice(consumed);
+      selection.capped = capped;
+      const last = page.length === 0 || capped;
+      if (carried.length === 0 && !last) next = fetchPage();
+      await writer.submit(rows, { ...selection }, last);
+      if (last && !hasCaps(context.policy)) return await writer.drain();
+    }
+  } finally {
+    // A read left in flight (the plan ended on its cap, or a write failed) finishes before the cursor's transaction does.
+    await next?.catch(() => undefined);
+    await writer.drain().catch(() => undefined);
+  }
 }
 
 async function pageContext(client: PoolClient, planId: string): Promise<PageContext> {
@@ -138,26 +140,28 @@ async function scanType(client: PoolClient, scanId: number): Promise<string> {
   return (await client.query('SELECT src_type FROM scan WHERE id = $1', [scanId])).rows[0]?.src_type ?? 'POSIX';
 }
 
-/** The page's rows that pass the filters and fit the plan's caps, how many candidates that consumed, and the last one's id. */
-function selectRows(context: PageContext, page: plans.Candidate[]): { rows: PlannedRow[]; consumed: number; lastId: number; capped: boolean } {
-  const { policy, progress } = context;
+/**
+ * The page's rows that pass the filters and fit the plan's caps, and how many
+ * candidates that consumed; moves the selection's cursor and filter counts.
+ */
+function selectRows(context: PageContext, page: plans.Candidate[], selection: SelectionProgress, written: plans.PlanProgress): { rows: PlannedRow[]; consumed: number; capped: boolean } {
+  const { policy } = context;
   const rows: PlannedRow[] = [];
   const seen = new Set<string>();
-  let lastId = progress.afterFileId ?? 0;
-  let files = progress.planned ?? 0;
-  let bytes = progress.plannedBytes ?? 0;
+  let files = written.planned ?? 0;
+  let bytes = written.plannedBytes ?? 0;
   for (const [index, candidate] of page.entries()) {
     if ((policy.maxFiles !== null && files >= policy.maxFiles) || (policy.maxBytes !== null && bytes + candidate.size > policy.maxBytes)) {
-      return { rows, consumed: index, lastId, capped: true };
+      return { rows, ...consumedUpTo(selection, index), capped: true };
     }
-    lastId = candidate.fileId;
+    selection.afterFileId = candidate.fileId;
     const relative = relativeSegments(context.style, context.prefix, candidate.dirPath, candidate.name);
     if (!relative.ok) {
-      if (relative.reason === 'outside-root') progress.outsideRoot = (progress.outsideRoot ?? 0) + 1;
-      else progress.unsafePath = (progress.unsafePath ?? 0) + 1;
+      if (relative.reason === 'outside-root') selection.outsideRoot = (selection.outsideRoot ?? 0) + 1;
+      else selection.unsafePath = (selection.unsafePath ?? 0) + 1;
       continue;
     }
-    if (!context.filter.matches(relative.relPath)) { progress.filtered = (progress.filtered ?? 0) + 1; continue; }
+    if (!context.filter.matches(relative.relPath)) { selection.filtered = (selection.filtered ?? 0) + 1; continue; }
     const fullPath = joinScanPath(context.style, candidate.dirPath, candidate.name);
     if (seen.has(fullPath)) continue;
     seen.add(fullPath);
@@ -168,5 +172,10 @@ function selectRows(context: PageContext, page: plans.Candidate[]): { rows: Plan
       atime: candidate.atime, mtime: candidate.mtime, targetUri: targetUri(context.rootUri, objectKey(context.plan.shareName, relative.segments)),
     });
   }
-  return { rows, consumed: page.length, lastId, capped: false };
+  return { rows, ...consumedUpTo(selection, page.length), capped: false };
+}
+
+function consumedUpTo(selection: SelectionProgress, consumed: number): { consumed: number } {
+  selection.candidates = (selection.candidates ?? 0) + consumed;
+  return { consumed };
 }

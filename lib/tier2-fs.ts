@@ -30,6 +30,7 @@ export class FsTier2Target implements Tier2Target {
   readonly rootUri: string;
   private readonly root: string;
   private readonly unflushedDirs = new Set<string>();
+  private barrierInProgress: Promise<void> = Promise.resolve();
 
   constructor(uri: string, private readonly ops: FsTier2Ops, private readonly durability: Durability) {
     this.rootUri = normalizeRootUri(uri);
@@ -74,11 +75,21 @@ export class FsTier2Target implements Tier2Target {
     });
   }
 
+  /**
+   * Makes every object put so far durable. Waves flush concurrently: a flush that finds
+   * nothing left to do may owe that to a barrier another flush started and has not
+   * finished, so it waits for that one too.
+   */
   async flush(alsoDurable: readonly string[] = []): Promise<void> {
-    if (this.unflushedDirs.size === 0 && alsoDurable.length === 0) return;
+    const started = this.barrierInProgress;
+    if (this.unflushedDirs.size === 0 && alsoDurable.length === 0) { await started; return; }
     const dirs = [...this.unflushedDirs];
     this.unflushedDirs.clear();
-    await this.ops.barrier({ mode: this.durability, anchors: [this.root, ...alsoDurable], files: [], dirs });
+    const barrier = this.ops.barrier({ mode: this.durability, anchors: [this.root, ...alsoDurable], files: [], dirs });
+    this.barrierInProgress = barrier.catch(() => undefined);
+    // A failed barrier leaves its directories unflushed for the next flush to retry.
+    await barrier.catch((error: Error) => { for (const dir of dirs) this.unflushedDirs.add(dir); throw error; });
+    await started;
   }
 
   async verify(items: readonly { key: string; expected: Tier2Expected }[]): Promise<Tier2VerifyResult[]> {

@@ -3,7 +3,7 @@
 // workflows (copy, fsync/syncfs, SHA-256 verify, stub with xattrs); on a copy of the
 // same tree `rclone move --min-age 365d --disable Move,DirMove` copies, checks and
 // deletes. Best of --runs (default 3). The last line printed is one JSON object.
-// `npm run bench:tiering -- [--runs 3] [--files 50000] [--strata-only] [--timeline] [--keep]`
+// `npm run bench:tiering -- [--runs 3] [--files 50000] [--strata-only] [--timeline] [--keep] [--ab SETTINGS]`
 import { spawnSync } from 'node:child_process';
 import { closeSync, constants, existsSync, mkdirSync, openSync, readSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -154,16 +154,21 @@ async function runStrata(app: App, temporal: Client, pool: Pool, cpu: CpuProbe, 
   await settleDeletedInodes();
   const planCpu = await cpu.sample();
   const planStart = performance.now();
+  const planMonotonic = process.hrtime.bigint();
   const plan = await call(app, token, 'POST', '/tiering/plans', { shareName: 'bench' });
   const planned = await temporal.workflow.getHandle(plan.workflowId as string).result();
   const planSeconds = (performance.now() - planStart) / 1000;
   const actCpu = await cpu.sample();
   const actStart = performance.now();
+  const actMonotonic = process.hrtime.bigint();
   const act = await call(app, token, 'POST', `/tiering/plans/${plan.planId}/act`, {});
   const acted = await temporal.workflow.getHandle(act.workflowId as string).result();
   const actSeconds = (performance.now() - actStart) / 1000;
+  const actEndMonotonic = process.hrtime.bigint();
   const doneCpu = await cpu.sample();
   if (TIMELINE) {
+    // CLOCK_MONOTONIC seconds, as `perf record -k mono` stamps its samples: the act's window in a profile.
+    console.log(`[bench] run ${run} windows (monotonic s): plan ${Number(planMonotonic) / 1e9} - ${Number(actMonotonic) / 1e9}, act ${Number(actMonotonic) / 1e9} - ${Number(actEndMonotonic) / 1e9}`);
     for (const [label, id] of [['plan', plan.workflowId], ['act', act.workflowId]]) {
       for (const line of await activityTimeline(temporal, id as string)) console.log(`[bench] run ${run} ${label} timeline: ${line}`);
     }
@@ -173,6 +178,20 @@ async function runStrata(app: App, temporal: Client, pool: Pool, cpu: CpuProbe, 
     planned: Number(planned.summary.files), planSeconds, actSeconds, stubbed: Number(acted.summary.stubbed),
     planCpu: cpuDelta(planCpu, actCpu), actCpu: cpuDelta(actCpu, doneCpu),
   };
+}
+
+/**
+ * Profiling (--ab "A=1,B=2;A=3"): runs take the settings groups in turn, set as environment
+ * variables of this process, so settings read at run time are compared within one invocation.
+ */
+function applyAlternative(run: number): void {
+  const groups = value('ab', '').split(';').filter(Boolean);
+  if (groups.length === 0) return;
+  for (const setting of groups[(run - 1) % groups.length].split(',')) {
+    const [name, setTo] = setting.split('=');
+    process.env[name] = setTo;
+    console.log(`[bench] run ${run}: ${name}=${setTo}`);
+  }
 }
 
 async function runRclone(run: number, pristine: string): Promise<{ moved: number; seconds: number; cpu: number }> {
@@ -209,6 +228,7 @@ async function main(): Promise<void> {
     const rows = buildPristine(pristine);
     const best = { strata: 0, rclone: 0, moved: 0 };
     for (let run = 1; run <= RUNS; run++) {
+      applyAlternative(run);
       const strata = await runStrata(app, temporal, pool, cpu, installToken, run, rows, pristine);
       const strataRate = strata.stubbed / (strata.planSeconds + strata.actSeconds);
       console.log(`[bench] run ${run} strata: planned ${strata.planned} in ${strata.planSeconds.toFixed(2)} s, acted on ${strata.stubbed} in ${strata.actSeconds.toFixed(2)} s`
