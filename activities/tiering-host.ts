@@ -13,6 +13,7 @@ import { InvalidInputError, NotFoundError } from './errors';
 import { fsetxattr } from './ffi';
 import type { HostDeps } from './host';
 import { actWave, localPath, type WaveContext } from './tiering-act';
+import { arrayFeed, PagedFeed } from './tiering-feed';
 import { runWaves, type BatchResult, type WaveLimits } from './tiering-waves';
 import { rehydrateWave } from './tiering-rehydrate';
 import { withActionLock } from './tiering-lock';
@@ -21,6 +22,9 @@ import { poolFsOps, tieringPool } from './tiering-pool';
 export interface ShareInput { tenantId: string; tenantCode: string; shareName: string }
 export interface ActBatchInput extends ShareInput, WaveLimits { planId: string; actionId: string; actor: string; limit: number }
 export interface RehydrateBatchInput extends ShareInput, WaveLimits { actionId: string; actor: string; limit: number }
+
+/** Rows an act batch loads at a time, the next page while the current one's waves run. */
+const FEED_PAGE = 2500;
 
 export function durabilityFromEnv(env: NodeJS.ProcessEnv = process.env): Durability {
   return env.STRATA_TIER_DURABILITY === 'fsync' ? 'fsync' : 'syncfs';
@@ -65,8 +69,9 @@ export function createTieringHostActivities(deps: HostDeps) {
           const summary = (await client.query('SELECT summary FROM action WHERE id = $1', [input.actionId])).rows[0]?.summary;
           return Number(summary?.cursor ?? 0);
         });
-        const rows = await asActor(input.tenantId, (client) => tiering.selectActBatch(client, input.planId, input.actionId, cursor, input.limit));
-        return runWaves(rows, input, (wave) => actWave(share, wave), (outcomes, lastId) => asActor(input.tenantId, (client) =>
+        const feed = new PagedFeed((afterId, limit) => asActor(input.tenantId, (client) =>
+          tiering.selectActBatch(client, input.planId, input.actionId, afterId, limit)), input.limit, FEED_PAGE, cursor);
+        return runWaves(feed, input, (wave) => actWave(share, wave), (outcomes, lastId) => asActor(input.tenantId, (client) =>
           tiering.persistActWave(client, input.tenantId, input.actionId, input.actor, outcomes, lastId)));
       });
     },
@@ -75,7 +80,7 @@ export function createTieringHostActivities(deps: HostDeps) {
       const share = await openShare(input);
       return withActionLock(deps.pool, input.actionId, async () => {
         const rows = await asActor(input.tenantId, (client) => tiering.selectRehydrateBatch(client, input.actionId, input.shareName, input.limit));
-        return runWaves(rows, input, (wave) => rehydrateWave(share, wave), (outcomes) => asActor(input.tenantId, (client) =>
+        return runWaves(arrayFeed(rows), input, (wave) => rehydrateWave(share, wave), (outcomes) => asActor(input.tenantId, (client) =>
           tiering.persistRehydrateWave(client, input.tenantId, input.actionId, input.actor, outcomes)));
       });
     },

@@ -3,6 +3,7 @@
 // wave's outcomes are persisted while the next wave's files are already in flight.
 import { Context } from '@temporalio/activity';
 import type { Outcome, WorkRow } from '../db/queries/tiering';
+import type { RowFeed } from './tiering-feed';
 import { Pacer, type Pacing } from './tiering-pacing';
 
 export interface WaveLimits {
@@ -23,9 +24,10 @@ export const DEFAULT_WAVE_SIZE = 1000;
 /** Waves in flight at once: while one waits on a durability barrier the next one's files are copied. */
 export const WAVES_IN_FLIGHT = 2;
 
-export async function runWaves(rows: WorkRow[], limits: WaveLimits, wave: (rows: WorkRow[]) => Promise<Outcome[]>,
+export async function runWaves(feed: RowFeed, limits: WaveLimits, wave: (rows: WorkRow[]) => Promise<Outcome[]>,
   persist: (outcomes: Outcome[], lastId: number) => Promise<Record<string, unknown>>): Promise<BatchResult> {
   const context = Context.current();
+  const rows = feed.rows;
   const pacer = new Pacer(limits.pacing);
   const waveSize = Math.max(1, limits.waveSize ?? DEFAULT_WAVE_SIZE);
   let budgetFiles = limits.budget?.files ?? Infinity;
@@ -41,7 +43,9 @@ export async function runWaves(rows: WorkRow[], limits: WaveLimits, wave: (rows:
   const beat = setInterval(() => context.heartbeat({ processed }), 1000);
   const timings = { startedMs: performance.now(), waveMs: 0, persistMs: 0 };
   try {
-    for (let next = 0; next < rows.length && !error;) {
+    for (let next = 0; !error;) {
+      await feed.ensure(next + waveSize);
+      if (next >= rows.length) break;
       if (context.cancellationSignal.aborted) { stopped = 'cancelled'; break; }
       if (failureRatioExceeded(limits.failure, processed, failed)) { stopped = 'failure-ratio'; break; }
       const cap = Math.min(waveSize, budgetFiles, affordable(rows, next, budgetBytes));

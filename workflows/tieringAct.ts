@@ -45,7 +45,7 @@ async function preflightOnHost(hostId: string, options: TieringRunOptions, input
  * heartbeat (throttled to 80% of the heartbeat timeout); a batch boundary is sooner.
  */
 export function batchLimit(options: TieringRunOptions): number {
-  const limit = options.batchSize ?? 10_000;
+  const limit = options.batchSize ?? 50_000;
   const perSecond = options.pacing?.filesPerSecond;
   return perSecond ? Math.max(1, Math.min(limit, Math.ceil(perSecond * 2))) : limit;
 }

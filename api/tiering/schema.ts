@@ -74,7 +74,7 @@ export const runOptionsSchema = z.object({
   maxBytes: z.number().int().min(1).optional(),
   failureRatio: z.number().min(0).max(1).optional(),
   minSample: z.number().int().min(1).optional(),
-  batchSize: z.number().int().min(1).max(20000).optional(),
+  batchSize: z.number().int().min(1).max(100_000).optional(),
   waveSize: z.number().int().min(1).max(4096).optional(),
   heartbeatTimeoutSeconds: z.number().int().min(5).max(3600).optional(),
   hostWaitSeconds: z.number().int().min(1).max(7 * 86_400).optional(),
