@@ -1,6 +1,6 @@
 // The byte work of tiering on the host's worker threads: copying a source onto
-// Tier-2 under a temp name and checking the copy against the source (size and
-// SHA-256), and hashing stored objects.
+// Tier-2 and checking the copy against the source (size and SHA-256), and hashing
+// stored objects.
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { dirname } from 'node:path';
@@ -85,7 +85,7 @@ export function copyAndHash(inFd: number, outFd: number, size: number): { size: 
 export function stageCopies(items: StageRequest[]): Tier2PutResult[] {
   return items.map((item) => {
     try {
-      ensureDir(dirname(item.tempPath));
+      ensureDir(dirname(item.path));
       return stageCopy(item);
     } catch (error) {
       return { ok: false, reason: errnoCode(error) === 'ENOENT' ? 'changed' : 'error', message: (error as Error).message };
@@ -100,12 +100,12 @@ function stageCopy(item: StageRequest): Tier2PutResult {
     if (item.fingerprint.size >= REFLINK_MIN_BYTES && !sameFingerprint(fingerprintOf(fs.fstatSync(inFd, { bigint: true })), item.fingerprint)) {
       return { ok: false, reason: 'changed', message: 'source changed after it was inspected' };
     }
-    const outFd = createFresh(item.tempPath, { makeDirs: true });
+    const outFd = createFresh(item.path, { makeDirs: true });
     try {
       const source = copyAndHash(inFd, outFd, item.fingerprint.size);
       const copy = hashFd(outFd, source.size);
       const failure = copyFailure(inFd, item, source, copy);
-      if (failure) { removeIfPresent(item.tempPath); return failure; }
+      if (failure) { removeIfPresent(item.path); return failure; }
       if (item.label !== null) tagCopy(outFd, item.label, copy.sha256);
       if (item.fsync) fs.fsyncSync(outFd);
       return { ok: true, size: copy.size, sha256: copy.sha256 };

@@ -1,6 +1,6 @@
 // Synchronous file work of tiering, run on the host's worker threads: inspecting
-// sources, fresh temp files and target directories, renames, durability barriers.
-// Every step can be repeated: temp names are fixed and recreated.
+// sources, fresh files and target directories, durability barriers. Every step can
+// be repeated: a file left by an interrupted attempt is recreated.
 import * as fs from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { syncfs } from './ffi-xattr';
@@ -137,17 +137,6 @@ export function ensureDir(dir: string): void {
   if (knownDirs.size >= MAX_KNOWN_DIRS) knownDirs.clear();
   fs.mkdirSync(dir, { recursive: true });
   knownDirs.add(dir);
-}
-
-export function renameAll(pairs: { from: string; to: string }[]): (string | null)[] {
-  return pairs.map(({ from, to }) => {
-    try {
-      fs.renameSync(from, to);
-      return null;
-    } catch (error) {
-      return (error as Error).message;
-    }
-  });
 }
 
 /** syncfs once per filesystem of the anchors, or fsync of each file and directory listed. */

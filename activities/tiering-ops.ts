@@ -2,13 +2,13 @@
 // of items to one result per item, so batches split across threads freely.
 import type { BarrierRequest } from '../lib/tier2-fs';
 import { hashPaths, stageCopies } from './tiering-copy';
-import { barrier, inspectSources, renameAll } from './tiering-fsops';
+import { barrier, inspectSources } from './tiering-fsops';
 import {
   completeStubs, fetchCopies, inspectStubs, prepareRestored, readStubs, removeAll, replaceAll, stubInPlace,
 } from './stub-ops';
 
 export const TIERING_OPS = {
-  inspectSources, stageCopies, hashPaths, renameAll, fetchCopies, stubInPlace, completeStubs, replaceAll, removeAll,
+  inspectSources, stageCopies, hashPaths, fetchCopies, stubInPlace, completeStubs, replaceAll, removeAll,
   inspectStubs, prepareRestored, readStubs,
   barrier: (requests: BarrierRequest[]) => requests.map((request) => { barrier(request); return null; }),
 };

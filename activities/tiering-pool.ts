@@ -48,7 +48,6 @@ export function tieringPool(env: NodeJS.ProcessEnv = process.env): TieringPool {
 export function poolFsOps(pool: TieringPool): FsTier2Ops {
   return {
     stage: (items) => pool.run('stageCopies', items),
-    rename: (pairs) => pool.run('renameAll', pairs),
     hash: (paths) => pool.run('hashPaths', paths),
     fetch: (items) => pool.run('fetchCopies', items),
     barrier: async (request) => { await pool.run('barrier', splitBarrier(request, pool.size)); },

@@ -1,6 +1,8 @@
 // Filesystem Tier-2 target (a local disk or a mounted SMB/NFS share): objects are
-// files below the root named by their encoded key. Writes go to a temp name, are
-// verified, then renamed; flush() makes them durable. The byte work runs on the
+// files below the root named by their encoded key, written under that name and
+// verified there (a failed one is removed); flush() makes them durable. Nothing
+// relies on an object before its flush: a crash may leave a partial one, only ever for
+// an object still PLANNED, whose next attempt replaces it. The byte work runs on the
 // host's threads.
 import { constants } from 'node:fs';
 import { access, opendir, rm, stat, statfs } from 'node:fs/promises';
@@ -13,14 +15,13 @@ import type {
 } from './tier2-target';
 
 /** label: tag the copy with its source path (only where the key itself does not say it, as each tag costs an xattr block). */
-export interface StageRequest { sourcePath: string; fingerprint: SourceFingerprint; tempPath: string; label: string | null; fsync: boolean }
+export interface StageRequest { sourcePath: string; fingerprint: SourceFingerprint; path: string; label: string | null; fsync: boolean }
 export interface FetchRequest { fromPath: string; toPath: string; expected: Tier2Expected; fsync: boolean }
 export interface BarrierRequest { mode: Durability; anchors: string[]; files: string[]; dirs: string[] }
 
 /** Synchronous filesystem work the target hands to the host's worker threads. */
 export interface FsTier2Ops {
   stage(items: StageRequest[]): Promise<Tier2PutResult[]>;
-  rename(pairs: { from: string; to: string }[]): Promise<(string | null)[]>;
   barrier(request: BarrierRequest): Promise<void>;
   hash(paths: string[]): Promise<({ size: number; sha256: string } | null)[]>;
   fetch(items: FetchRequest[]): Promise<Tier2GetResult[]>;
@@ -54,25 +55,12 @@ export class FsTier2Target implements Tier2Target {
 
   async put(items: readonly Tier2PutItem[]): Promise<Tier2PutResult[]> {
     const finals = items.map((item) => this.pathOf(item.key));
-    const fsyncEach = this.durability === 'fsync';
     const results = await this.ops.stage(items.map((item, i) => ({
-      sourcePath: item.sourcePath, fingerprint: item.fingerprint, tempPath: finals[i] + TEMP_SUFFIX, fsync: fsyncEach,
+      sourcePath: item.sourcePath, fingerprint: item.fingerprint, path: finals[i], fsync: this.durability === 'fsync',
       label: decodeKey(item.key) === null ? item.label : null,
     })));
-    const staged = finals.filter((_f, i) => results[i].ok);
-    if (staged.length === 0) return results;
-    // No barrier before the renames: nothing relies on an object before flush(). A crash
-    // before it can leave a final name over unsynced content, but only for an object
-    // still PLANNED, whose source is intact and whose next attempt replaces it.
-    const errors = await this.ops.rename(staged.map((final) => ({ from: final + TEMP_SUFFIX, to: final })));
-    let next = 0;
-    return results.map((result, i) => {
-      if (!result.ok) return result;
-      const error = errors[next++];
-      if (error) return { ok: false, reason: 'error', message: error };
-      this.noteUnflushed(finals[i]);
-      return result;
-    });
+    results.forEach((result, i) => { if (result.ok) this.noteUnflushed(finals[i]); });
+    return results;
   }
 
   /**

@@ -11,7 +11,6 @@ function target() {
   const barriers: { request: BarrierRequest; settle: (error?: Error) => void }[] = [];
   const ops: FsTier2Ops = {
     stage: async (items) => items.map(() => ({ ok: true as const, size: 1, sha256: 'a'.repeat(64) })),
-    rename: async (pairs) => pairs.map(() => null),
     barrier: (request) => new Promise<void>((resolve, reject) => {
       barriers.push({ request, settle: (error) => (error ? reject(error) : resolve()) });
     }),

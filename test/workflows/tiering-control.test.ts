@@ -142,7 +142,7 @@ describe('run control', () => {
   it('stops by itself when the failure ratio passes the threshold', async () => {
     const files = tree(60);
     const { roots, planId } = await plannedShare('failing', files);
-    // A directory where a copy's final name should be makes its rename fail: three of every four files fail.
+    // A directory where a copy's final name should be makes its copy fail: three of every four files fail.
     files.filter((_f, i) => i % 4 !== 0).forEach((file) => mkdirSync(join(roots.target, objectKey('failing', file.relPath.split('/'))), { recursive: true }));
     const run = await startRun(harness.app, tenant.adminToken, `/api/v1/tiering/plans/${planId}/act`,
       { options: { failureRatio: 0.2, minSample: 10, waveSize: 4, batchSize: 8 } });

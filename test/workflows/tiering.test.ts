@@ -185,7 +185,7 @@ describe('re-warmed files', () => {
 });
 
 describe('objects a crash left under their final names', () => {
-  it('are replaced by verified copies: Tier-2 renames are not durable before the flush, so one may hold partial content', async () => {
+  it('are replaced by verified copies: objects are not durable before the flush, so one may hold partial content', async () => {
     const share = 'leftovers';
     const { own, files, planId } = await planSmallShare(share, 3000);
     const planned = await tierRows(harness.admin, tenant.tenantId, 'share_name = $2', [share]);
