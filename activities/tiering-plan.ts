@@ -1,6 +1,6 @@
 // Builds a tiering plan from the latest OK scan of a share: idle files become
-// PLANNED tier objects with deterministic target URIs, page by page, each page and
-// its progress committed together so a retried activity resumes exactly.
+// PLANNED tier objects with deterministic target URIs, page by page, the progress
+// saved in page order (tiering-plan-writer.ts) so a retried activity resumes exactly.
 import { Context } from '@temporalio/activity';
 import type { PoolClient } from 'pg';
 import { withTenant } from '../db/tenant-tx';

@@ -79,7 +79,7 @@ export async function runWaves(feed: RowFeed, limits: WaveLimits, wave: (rows: W
       loaded: rows.length, processed, failed, stopped, elapsedMs: Math.round(performance.now() - timings.startedMs),
       waveMs: Math.round(timings.waveMs), persistMs: Math.round(timings.persistMs),
     });
-    const last = rows.length === 0 || (stopped === null && processed === rows.length && rows.length < (limits.limit ?? Infinity));
+    const last = feed.complete && (rows.length === 0 || (stopped === null && processed === rows.length && rows.length < (limits.limit ?? Infinity)));
     return { loaded: rows.length, processed, failed, done: last, stopped, summary };
   } finally {
     clearInterval(beat);
