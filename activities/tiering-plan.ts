@@ -87,6 +87,10 @@ function hasCaps(policy: TieringPolicy): boolean {
   return policy.maxFiles !== null || policy.maxBytes !== null;
 }
 
+function selectionOf({ afterFileId, candidates, filtered, outsideRoot, unsafePath, capped }: plans.PlanProgress): SelectionProgress {
+  return { afterFileId, candidates, filtered, outsideRoot, unsafePath, capped };
+}
+
 /** Reads candidate pages from the open cursor and hands each page's rows to the writer; the next page is read while one is written. */
 async function writePages(context: PageContext, reader: PoolClient, writer: PlanPageWriter): Promise<plans.PlanProgress> {
   const fetchPage = () => {
@@ -94,14 +98,14 @@ async function writePages(context: PageContext, reader: PoolClient, writer: Plan
     page.catch(() => undefined); // awaited later; a failure is rethrown there, never left unhandled
     return page;
   };
-  const { afterFileId, candidates, filtered, outsideRoot, unsafePath, capped } = context.progress;
-  const selection: SelectionProgress = { afterFileId, candidates, filtered, outsideRoot, unsafePath, capped };
+  const selection = selectionOf(context.progress);
+  const caps = hasCaps(context.policy);
   let carried: plans.Candidate[] = [];
   let next: Promise<plans.Candidate[]> | null = fetchPage();
   try {
     for (;;) {
       // With caps, choosing the next rows needs what the pages before planned; without, writes overlap.
-      const written = hasCaps(context.policy) ? await writer.drain() : null;
+      const written = caps ? await writer.drain() : null;
       if (written?.done) return written;
       const page = carried.length > 0 ? carried : await (next ?? fetchPage());
       next = null;
@@ -111,7 +115,7 @@ async function writePages(context: PageContext, reader: PoolClient, writer: Plan
       const last = page.length === 0 || capped;
       if (carried.length === 0 && !last) next = fetchPage();
       await writer.submit(rows, { ...selection }, last);
-      if (last && !hasCaps(context.policy)) return await writer.drain();
+      if (last && !caps) return await writer.drain();
     }
   } finally {
     // A read left in flight (the plan ended on its cap, or a write failed) finishes before the cursor's transaction does.
