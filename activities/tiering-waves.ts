@@ -20,7 +20,12 @@ export interface WaveLimits {
 export type StopReason = 'failure-ratio' | 'budget' | 'cancelled';
 export interface BatchResult { loaded: number; processed: number; failed: number; done: boolean; stopped: StopReason | null; summary: Record<string, unknown> }
 
-export const DEFAULT_WAVE_SIZE = 1000;
+/**
+ * Files per wave. Each wave costs two barriers (syncfs) and a database write whatever
+ * its size: at 25,000 small files, waves of 2,000 acted in 3.4-3.7 s against 4.1-4.4 s
+ * for waves of 1,000 (3,000 and 4,000 no better than 2,000).
+ */
+export const DEFAULT_WAVE_SIZE = 2000;
 /** Waves in flight at once: while one waits on a durability barrier the next one's files are copied. */
 export const WAVES_IN_FLIGHT = 2;
 

@@ -12,7 +12,7 @@ export interface TieringRunOptions {
   /** Stop (status failed) when failed/processed passes this (default 0.05) after minSample objects (default 20). */
   failureRatio?: number;
   minSample?: number;
-  /** Objects per host activity (default 50,000, loaded page by page) and per wave inside it (default 1000). */
+  /** Objects per host activity (default 50,000, loaded page by page) and per wave inside it (default 2,000). */
   batchSize?: number;
   waveSize?: number;
   /** How long a silent host batch may run before it is retried elsewhere (default 15). */

@@ -3,7 +3,7 @@
 // itself when too many files fail. Recorded as an action with its events.
 import {
   ActivityCancellationType, CancellationScope, ContinueAsNew, allHandlersFinished, condition, continueAsNew,
-  isCancellation, proxyActivities, setHandler, workflowInfo,
+  isCancellation, patched, proxyActivities, setHandler, workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { HostActivities } from '../activities/host';
@@ -18,6 +18,12 @@ import {
 
 const db = proxyActivities<Activities>(dbWrite);
 const HISTORY_LIMIT = 2000;
+/**
+ * Runs started with this marker overlap their bookkeeping with the host's work: opening
+ * the action beside reading the plan and the preflight, the verifying transition beside
+ * the verification, and no read of the summary they have just written.
+ */
+const OVERLAPPED_BOOKKEEPING = 'tiering-act-overlapped-bookkeeping';
 
 /** The host's tiering activities; with hostWaitSeconds, each call fails if no worker of the host picks it up in time. */
 export function hostActivities(hostId: string, options: TieringRunOptions = {}, hostWaitSeconds?: number) {
@@ -67,43 +73,63 @@ export async function tieringAct(input: TieringActInput): Promise<TieringRunResu
   const enter = (phase: string) => markPhase(status, phase, { tenantCode: input.tenantCode, shareName: status.shareName });
   const transition = (to: Parameters<Activities['transitionAction']>[0]['to'], extra: Partial<Parameters<Activities['transitionAction']>[0]> = {}) =>
     db.transitionAction({ tenantId: input.tenantId, actionId: input.actionId, to, ...extra });
+  const overlapped = patched(OVERLAPPED_BOOKKEEPING);
+  const openedSummary = { planId: input.planId, options };
+  let opened: Promise<void> = Promise.resolve();
   try {
     if (!input.carry) {
-      enter('queued');
-      await db.openAction({ tenantId: input.tenantId, action: {
-        id: input.actionId, kind: 'tiering.act', subject: input.planId, requestedBy: input.requestedBy, workflowId: workflowInfo().workflowId,
-        summary: { planId: input.planId, options },
-      } });
-      await transition('preflight');
+      opened = openRun();
+      opened.catch(() => undefined); // awaited below; never left rejected while unobserved
+      if (!overlapped) await opened;
     }
     const run = await db.describeTieringRun({ tenantId: input.tenantId, planId: input.planId });
     Object.assign(status, { shareName: run.shareName, hostId: run.hostId });
     enter(input.carry ? 'acting' : 'preflight');
-    if (run.planStatus !== 'PLANNED') return await finish('plan-not-ready', { planStatus: run.planStatus });
+    if (run.planStatus !== 'PLANNED') return await opened.then(() => finish('plan-not-ready', { planStatus: run.planStatus }));
     const host = hostActivities(run.hostId, options);
     if (!input.carry) {
       const preflight = await preflightOnHost(run.hostId, options, { tenantId: input.tenantId, tenantCode: input.tenantCode, shareName: run.shareName, neededBytes: run.remainingBytes });
+      await opened;
       if (!preflight.ok) return await finish('preflight', { problems: preflight.problems });
-      await transition('in_progress', { summaryPatch: {
+      const started = {
         hostId: run.hostId, shareName: run.shareName, plannedFiles: run.remainingFiles, plannedBytes: run.remainingBytes,
         stubbed: 0, stubbedBytes: 0, skipped: 0, failed: 0,
-      } });
+      };
+      await transition('in_progress', { summaryPatch: started });
+      if (overlapped) status.counters = { ...openedSummary, ...started };
     }
-    status.counters = (await db.readAction({ tenantId: input.tenantId, actionId: input.actionId })).summary;
+    if (!overlapped || input.carry) status.counters = (await db.readAction({ tenantId: input.tenantId, actionId: input.actionId })).summary;
     status.stopReason = await actLoop(run.shareName, host);
-    enter('verifying');
-    await transition('verifying');
-    const verified = await host.tieringVerifySample({
-      tenantId: input.tenantId, tenantCode: input.tenantCode, shareName: run.shareName, actionId: input.actionId, sample: options.verifySample ?? 64,
-    });
+    const verified = await verifyRun(run.shareName, host);
     if (verified.problems.length > 0) status.stopReason = 'verify';
     return await finish(status.stopReason, { verified: verified.checked, verifyProblems: verified.problems.slice(0, 20) });
   } catch (error) {
     if (error instanceof ContinueAsNew) throw error;
     // The action records how the run ended even when the workflow itself fails or is cancelled.
-    await CancellationScope.nonCancellable(() => finish(isCancellation(error) ? 'cancelled' : null, { error: (error as Error).message }, true))
-      .catch(() => undefined);
+    await CancellationScope.nonCancellable(async () => {
+      await opened.catch(() => undefined);
+      await finish(isCancellation(error) ? 'cancelled' : null, { error: (error as Error).message }, true);
+    }).catch(() => undefined);
     throw error;
+  }
+
+  async function openRun(): Promise<void> {
+    enter('queued');
+    await db.openAction({ tenantId: input.tenantId, action: {
+      id: input.actionId, kind: 'tiering.act', subject: input.planId, requestedBy: input.requestedBy, workflowId: workflowInfo().workflowId,
+      summary: openedSummary,
+    } });
+    await transition('preflight');
+  }
+
+  async function verifyRun(shareName: string, host: ReturnType<typeof hostActivities>) {
+    enter('verifying');
+    const verify = () => host.tieringVerifySample({
+      tenantId: input.tenantId, tenantCode: input.tenantCode, shareName, actionId: input.actionId, sample: options.verifySample ?? 64,
+    });
+    if (overlapped) return (await Promise.all([transition('verifying'), verify()]))[1];
+    await transition('verifying');
+    return verify();
   }
 
   async function actLoop(shareName: string, host: ReturnType<typeof hostActivities>): Promise<RunStopReason> {
