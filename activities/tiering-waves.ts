@@ -26,8 +26,23 @@ export interface BatchResult { loaded: number; processed: number; failed: number
  * for waves of 1,000 (3,000 and 4,000 no better than 2,000).
  */
 export const DEFAULT_WAVE_SIZE = 2000;
-/** Waves in flight at once: while one waits on a durability barrier the next one's files are copied. */
-export const WAVES_IN_FLIGHT = 2;
+/**
+ * Waves in flight at once: while one waits on a durability barrier the others' files
+ * are copied and stubbed (at 25,000 files, three acted in 3.2-3.7 s, two in 3.1-4.0 s).
+ */
+export const WAVES_IN_FLIGHT = 3;
+/** The smallest wave the tail of a batch is cut into. */
+export const MIN_TAIL_WAVE = 250;
+
+/**
+ * The next wave's size. Near the end of a batch whose rows are all loaded the waves
+ * shrink (half of what is left each time, not below MIN_TAIL_WAVE), so the last one,
+ * which runs alone with nothing to overlap its barriers, is short.
+ */
+export function nextWaveSize(waveSize: number, remaining: number): number {
+  if (remaining >= 2 * waveSize) return waveSize;
+  return Math.min(waveSize, remaining, Math.max(MIN_TAIL_WAVE, Math.ceil(remaining / 2)));
+}
 
 export async function runWaves(feed: RowFeed, limits: WaveLimits, wave: (rows: WorkRow[]) => Promise<Outcome[]>,
   persist: (outcomes: Outcome[], lastId: number) => Promise<Record<string, unknown>>): Promise<BatchResult> {
@@ -53,7 +68,8 @@ export async function runWaves(feed: RowFeed, limits: WaveLimits, wave: (rows: W
       if (next >= rows.length) break;
       if (context.cancellationSignal.aborted) { stopped = 'cancelled'; break; }
       if (failureRatioExceeded(limits.failure, processed, failed)) { stopped = 'failure-ratio'; break; }
-      const cap = Math.min(waveSize, budgetFiles, affordable(rows, next, budgetBytes));
+      const size = feed.complete ? nextWaveSize(waveSize, rows.length - next) : waveSize;
+      const cap = Math.min(size, budgetFiles, affordable(rows, next, budgetBytes));
       if (cap <= 0) { stopped = 'budget'; break; }
       const n = await pacer.admit(rows.slice(next, next + cap).map((row) => row.size), cap, context.cancellationSignal);
       if (n === 0) continue;
