@@ -16,6 +16,8 @@ export type ActionRole = Extract<FunctionRole, 'strata_actor' | 'strata_sanitize
 export interface TransitionInput {
   tenantId: string; actionId: string; to: actions.ActionStatus; details?: Record<string, unknown>;
   summaryPatch?: Record<string, unknown>; eventKey?: string; role?: ActionRole; audit?: AuditEntry;
+  /** Return the summary after the move (spares a read of it). */
+  returnSummary?: boolean;
 }
 
 export interface TieringRun { shareName: string; hostId: string; planStatus: string; remainingFiles: number; remainingBytes: number }
@@ -34,7 +36,7 @@ export function createTieringActivities({ pool }: Pick<ActivityDeps, 'pool'>) {
       try {
         return await as(input.tenantId, input.role ?? 'strata_actor', async (client) => {
           const result = await actions.transitionAction(client, input.tenantId, input.actionId, input.to,
-            { details: input.details, summaryPatch: input.summaryPatch, eventKey: input.eventKey });
+            { details: input.details, summaryPatch: input.summaryPatch, eventKey: input.eventKey, returnSummary: input.returnSummary });
           if (input.audit) await appendAudit(client, input.tenantId, input.audit);
           return result;
         });

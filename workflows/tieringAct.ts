@@ -74,8 +74,8 @@ export async function tieringAct(input: TieringActInput): Promise<TieringRunResu
   const transition = (to: Parameters<Activities['transitionAction']>[0]['to'], extra: Partial<Parameters<Activities['transitionAction']>[0]> = {}) =>
     db.transitionAction({ tenantId: input.tenantId, actionId: input.actionId, to, ...extra });
   const overlapped = patched(OVERLAPPED_BOOKKEEPING);
-  const openedSummary = { planId: input.planId, options };
   let opened: Promise<void> = Promise.resolve();
+  let summary: Record<string, unknown> | undefined;
   try {
     if (!input.carry) {
       opened = openRun();
@@ -95,10 +95,9 @@ export async function tieringAct(input: TieringActInput): Promise<TieringRunResu
         hostId: run.hostId, shareName: run.shareName, plannedFiles: run.remainingFiles, plannedBytes: run.remainingBytes,
         stubbed: 0, stubbedBytes: 0, skipped: 0, failed: 0,
       };
-      await transition('in_progress', { summaryPatch: started });
-      if (overlapped) status.counters = { ...openedSummary, ...started };
+      summary = (await transition('in_progress', { summaryPatch: started, ...(overlapped ? { returnSummary: true } : {}) })).summary;
     }
-    if (!overlapped || input.carry) status.counters = (await db.readAction({ tenantId: input.tenantId, actionId: input.actionId })).summary;
+    status.counters = summary ?? (await db.readAction({ tenantId: input.tenantId, actionId: input.actionId })).summary;
     status.stopReason = await actLoop(run.shareName, host);
     const verified = await verifyRun(run.shareName, host);
     if (verified.problems.length > 0) status.stopReason = 'verify';
@@ -117,7 +116,7 @@ export async function tieringAct(input: TieringActInput): Promise<TieringRunResu
     enter('queued');
     await db.openAction({ tenantId: input.tenantId, action: {
       id: input.actionId, kind: 'tiering.act', subject: input.planId, requestedBy: input.requestedBy, workflowId: workflowInfo().workflowId,
-      summary: openedSummary,
+      summary: { planId: input.planId, options },
     } });
     await transition('preflight');
   }

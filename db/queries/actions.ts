@@ -51,18 +51,19 @@ export async function addActionEvent(client: PoolClient, tenantId: string, actio
     [tenantId, actionId, input.event, input.toStatus ?? null, JSON.stringify(input.details ?? {}), input.eventKey ?? null]);
 }
 
-export interface TransitionResult { from: ActionStatus; to: ActionStatus; changed: boolean }
+/** summary: the action's summary after the move, when the caller asked for it. */
+export interface TransitionResult { from: ActionStatus; to: ActionStatus; changed: boolean; summary?: Record<string, unknown> }
 
 /**
  * Moves the action to a status (allowed transitions only; the same status is a
  * no-op), merging summaryPatch into its summary and logging the change.
  */
 export async function transitionAction(client: PoolClient, tenantId: string, actionId: string, to: ActionStatus,
-  options: { details?: Record<string, unknown>; summaryPatch?: Record<string, unknown>; eventKey?: string } = {}): Promise<TransitionResult> {
+  options: { details?: Record<string, unknown>; summaryPatch?: Record<string, unknown>; eventKey?: string; returnSummary?: boolean } = {}): Promise<TransitionResult> {
   const current = await client.query('SELECT status FROM action WHERE id = $1 FOR UPDATE', [actionId]);
   if (current.rowCount === 0) throw new Error(`action ${actionId} does not exist`);
   const from = current.rows[0].status as ActionStatus;
-  await client.query(`UPDATE action SET status = $2, summary = summary || $3::jsonb WHERE id = $1`,
+  const updated = await client.query(`UPDATE action SET status = $2, summary = summary || $3::jsonb WHERE id = $1 RETURNING summary`,
     [actionId, to, JSON.stringify(options.summaryPatch ?? {})]);
   if (from !== to) {
     await client.query(
@@ -70,7 +71,7 @@ export async function transitionAction(client: PoolClient, tenantId: string, act
        VALUES ($1, $2, 'status', $3, $4, $5, $6) ON CONFLICT (tenant_id, action_id, event_key) DO NOTHING`,
       [tenantId, actionId, from, to, JSON.stringify(options.details ?? {}), options.eventKey ?? `status:${to}`]);
   }
-  return { from, to, changed: from !== to };
+  return { from, to, changed: from !== to, ...(options.returnSummary ? { summary: updated.rows[0].summary } : {}) };
 }
 
 /** Adds numeric deltas to counters in the summary (missing counters start at 0) and merges a patch. */
