@@ -1,9 +1,9 @@
-// Writes a tiering plan's pages: each page's rows in their own transaction, up to two
-// at once (the insert is Postgres CPU, and two use both cores), and the plan's
-// progress saved strictly in page order once every page before has committed. A
-// crash can leave rows of a page past the saved progress; the retry plans that page
-// again, and the insert counts a row this plan already holds as planned once more,
-// so the counts stay exact.
+// Writes a tiering plan's pages: each page's rows in two transactions of half a page
+// (the insert is Postgres CPU, and two use both cores), up to two pages at once, and
+// the plan's progress saved strictly in page order once every page before has
+// committed. A crash or a failed half can leave rows of a page past the saved
+// progress; the retry plans that page again, and the insert counts a row this plan
+// already holds as planned once more, so the counts stay exact.
 import type { PoolClient } from 'pg';
 import { insertPlanned, type PlannedRow } from '../db/queries/tiering';
 import * as plans from '../db/queries/tiering-plan';
@@ -21,6 +21,9 @@ export interface PageWriterOptions {
   onSaved: (progress: plans.PlanProgress) => void;
 }
 
+/** Pages of at least this many rows are written as two halves at once. */
+const SPLIT_PAGES_FROM = 1000;
+
 export class PlanPageWriter {
   private saved: Promise<void> = Promise.resolve();
   private readonly writing: Promise<unknown>[] = [];
@@ -32,8 +35,7 @@ export class PlanPageWriter {
   async submit(rows: PlannedRow[], selection: SelectionProgress, last: boolean): Promise<void> {
     this.throwIfFailed();
     const { options } = this;
-    const inserted = options.transaction((client) =>
-      insertPlanned(client, options.tenantId, { planId: options.planId, shareName: options.shareName, plannedBy: options.plannedBy }, rows));
+    const inserted = this.insertPage(rows);
     inserted.catch(() => undefined); // observed through `saved` below, never left unhandled
     this.saved = this.saved.then(async () => {
       if (this.failure) return;
@@ -58,6 +60,25 @@ export class PlanPageWriter {
     await this.saved;
     this.throwIfFailed();
     return this.options.progress;
+  }
+
+  /**
+   * A page's rows in two transactions at once, so the last page, which no other page
+   * overlaps, still keeps both cores busy; the page counts once both have committed.
+   */
+  private async insertPage(rows: PlannedRow[]): Promise<{ files: number; bytes: number }> {
+    const { options } = this;
+    const write = (part: PlannedRow[]) => options.transaction((client) =>
+      insertPlanned(client, options.tenantId, { planId: options.planId, shareName: options.shareName, plannedBy: options.plannedBy }, part));
+    if (rows.length < SPLIT_PAGES_FROM) return write(rows);
+    const half = Math.ceil(rows.length / 2);
+    const parts = await Promise.allSettled([write(rows.slice(0, half)), write(rows.slice(half))]);
+    const failed = parts.find((part) => part.status === 'rejected');
+    if (failed) throw failed.reason;
+    return parts.reduce((sum, part) => {
+      const value = (part as PromiseFulfilledResult<{ files: number; bytes: number }>).value;
+      return { files: sum.files + value.files, bytes: sum.bytes + value.bytes };
+    }, { files: 0, bytes: 0 });
   }
 
   private throwIfFailed(): void {

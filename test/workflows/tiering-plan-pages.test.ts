@@ -80,7 +80,7 @@ describe('tieringPlan over several pages', () => {
   });
 
   it('keeps only the pages before a failed one, and resumes there with exact counts', async () => {
-    // The poisoned file is in the second page (5,000 candidates each).
+    // The poisoned file is in the second half of the second page (5,000 candidates each, written as two halves).
     await share('poisoned', 7_500);
     await harness.admin.query(`CREATE OR REPLACE FUNCTION test_refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN RAISE EXCEPTION 'poisoned row %', NEW.name; END $$`);
@@ -104,7 +104,13 @@ describe('tieringPlan over several pages', () => {
       `SELECT (substring(name FROM '[0-9]+')::int / 5000) AS page, count(*)::int AS n FROM tier_object
         WHERE plan_id = $1 GROUP BY 1 ORDER BY 1`, [planId]);
     expect(pages.rows[0]).toEqual({ page: 0, n: 5000 });
-    expect(pages.rows.map((row) => row.page)).not.toContain(1);
+    // Of the failed page, at most its other half committed, whole; the poisoned half left nothing.
+    const failedPage = await harness.admin.query(
+      `SELECT count(*)::int AS n FROM tier_object WHERE plan_id = $1 AND substring(name FROM '[0-9]+')::int BETWEEN 5000 AND 9999`, [planId]);
+    expect([0, 2500]).toContain(failedPage.rows[0].n);
+    const poisonedHalf = await harness.admin.query(
+      `SELECT count(*)::int AS n FROM tier_object WHERE plan_id = $1 AND substring(name FROM '[0-9]+')::int BETWEEN 7500 AND 9999`, [planId]);
+    expect(poisonedHalf.rows[0].n).toBe(0);
     // Make sure the page after the failed one is there (as when its write committed first), placeholders the retry overwrites.
     await harness.admin.query(
       `INSERT INTO tier_object (tenant_id, share_name, full_path, rel_path, dir_id, name, target_uri, size_bytes, atime_unix, mtime_unix, state, plan_id, planned_by)
