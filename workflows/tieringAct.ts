@@ -75,8 +75,8 @@ export async function tieringAct(input: TieringActInput): Promise<TieringRunResu
     db.transitionAction({ tenantId: input.tenantId, actionId: input.actionId, to, ...extra });
   const overlapped = patched(OVERLAPPED_BOOKKEEPING);
   let opened: Promise<void> = Promise.resolve();
-  let summary: Record<string, unknown> | undefined;
   try {
+    let summary: Record<string, unknown> | undefined;
     if (!input.carry) {
       opened = openRun();
       opened.catch(() => undefined); // awaited below; never left rejected while unobserved
