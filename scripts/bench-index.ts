@@ -2,7 +2,8 @@
 // parallel FFI walk with ACLs, COPY into the indexed `file` table, stats) against
 // `find -printf | psql \copy` into a table of the same columns, on one tree of
 // 200,000 files with a few hundred distinct ACLs (setfacl, Debian package `acl`).
-// `npm run bench:index -- [--runs 3] [--parallelism 2] [--batch-rows 100000] [--what-if-no-fk]`.
+// `npm run bench:index -- [--runs 3] [--parallelism 2] [--batch-rows 100000] [--what-if-no-fk] [--timeline]`.
+// --timeline prints each run's workflow activity by activity (see bench-timeline.ts).
 // --what-if-no-fk drops the foreign keys of `file` in the benchmark's own
 // throwaway database first, to show what they cost (reported as a variant).
 // The last line printed is one JSON object with both rates and their ratio.
@@ -16,6 +17,7 @@ import { Client, Connection } from '@temporalio/client';
 import { createAppPool } from '../db/pool';
 import { CORE_TASK_QUEUE } from '../temporal-config/task-queues';
 import { bootstrapIndexWorkflowId, type BootstrapIndexInput, type BootstrapIndexResult } from '../workflows/bootstrapIndex.messages';
+import { activityTimeline } from './bench-timeline';
 import { startBenchWorkers } from './bench-workers';
 import { startStack } from './stack/stack';
 
@@ -25,13 +27,13 @@ const DISTINCT_ACLS = 300;
 const TREE_VERSION = 'tree-v1';
 const HOST_ID = 'bench-host';
 
-interface Options { runs: number; parallelism: number; batchRows: number; root: string; noForeignKeys: boolean }
+interface Options { runs: number; parallelism: number; batchRows: number; root: string; noForeignKeys: boolean; timeline: boolean }
 
 function parseOptions(argv: string[]): Options {
   const value = (name: string, fallback: string) => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1] : fallback; };
   return {
     runs: Number(value('runs', '3')), parallelism: Number(value('parallelism', '2')), batchRows: Number(value('batch-rows', '100000')),
-    root: value('tree', join(tmpdir(), 'strata-bench-index')), noForeignKeys: argv.includes('--what-if-no-fk'),
+    root: value('tree', join(tmpdir(), 'strata-bench-index')), noForeignKeys: argv.includes('--what-if-no-fk'), timeline: argv.includes('--timeline'),
   };
 }
 
@@ -127,6 +129,10 @@ async function main(): Promise<void> {
       const descriptors = (await admin.query('SELECT count(*)::int AS n FROM security_descriptor WHERE tenant_id = $1', [tenant.id])).rows[0].n;
       console.log(`[bench] run ${run}: strata ${a.seconds.toFixed(2)} s (${Math.round(files / a.seconds)} entries/s, ${a.result.partitions} partitions, ${descriptors} descriptors), `
         + `find+copy ${b.seconds.toFixed(2)} s (${Math.round(files / b.seconds)} entries/s)`);
+      if (options.timeline) {
+        const id = bootstrapIndexWorkflowId(tenant.code, HOST_ID, tree);
+        for (const line of await activityTimeline(temporal, id)) console.log(`[bench] run ${run} timeline: ${line}`);
+      }
     }
     const best = (rates: number[]) => Math.round(Math.max(...rates));
     const x = best(strata);
