@@ -126,7 +126,16 @@ describe('tieringPlan', () => {
         WHERE tenant_id = $1 AND action LIKE 'tier%' GROUP BY action ORDER BY action`, [tenant.tenantId]);
       expect(audit.rows).toEqual(expect.arrayContaining([{ action: 'tier.stubbed', n: 4 }, { action: 'tier.skipped', n: 1 }, { action: 'tiering.acted', n: 1 }]));
       const skipped = await harness.app.inject({ method: 'GET', url: `/api/v1/audit/events?action=tier.skipped&path=${encodeURIComponent(join(roots.source, 'media'))}`, headers: bearer(tenant.adminToken) });
-      expect(skipped.json().events[0].details.files).toEqual([expect.objectContaining({ path: join(roots.source, changed.relPath), reason: 'changed' })]);
+      const skippedDetails = skipped.json().events[0].details;
+      expect(skippedDetails.fields).toEqual(['id', 'path', 'reason', 'detail']);
+      expect(skippedDetails.files).toEqual([[expect.any(Number), join(roots.source, changed.relPath), 'changed', expect.stringContaining('now:')]]);
+      const stubbed = await harness.app.inject({ method: 'GET', url: '/api/v1/audit/events?action=tier.stubbed', headers: bearer(tenant.adminToken) });
+      const stubbedFiles = stubbed.json().events.flatMap((event: { details: { fields: string[]; files: unknown[][] } }) => event.details.files
+        .map((file) => Object.fromEntries(event.details.fields.map((field, i) => [field, file[i]]))));
+      expect(stubbedFiles).toHaveLength(4);
+      for (const row of rows.filter((r) => r.state === 'STUBBED')) {
+        expect(stubbedFiles).toContainEqual({ id: Number(row.id), path: join(roots.source, row.rel_path), sha256: row.content_sha256, size: Number(row.size_bytes), uri: row.target_uri });
+      }
       const verify = await harness.app.inject({ method: 'GET', url: '/api/v1/audit/verify', headers: bearer(tenant.adminToken) });
       expect(verify.json()).toMatchObject({ valid: true });
       expect(assertNothingLost(roots, FILES.filter((f) => f !== changed))).toEqual({ stubs: 4, originals: 4 });
