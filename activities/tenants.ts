@@ -10,6 +10,11 @@ export interface FirstUserInput { name: string; role: string; tokenId: string; t
 
 export interface RegisterTenantInput {
   tenantId: string; code: string; name: string; kmsRef: string; encryptedDek: string; firstUsers?: FirstUserInput[]; actor: string;
+  /**
+   * The run found no tenant of this code and proposes tenantId for a new one: a tenant
+   * of that id is then this run's own, inserted by an attempt whose completion was lost.
+   */
+  expectNew?: boolean;
 }
 
 export function createTenantActivities({ pool, vault }: Pick<ActivityDeps, 'pool' | 'vault'>) {
@@ -25,9 +30,10 @@ export function createTenantActivities({ pool, vault }: Pick<ActivityDeps, 'pool
       const existing = await asApi(input.tenantId, (client) => tenants.tenantIdByCode(client, input.code));
       const tenantId = existing ?? input.tenantId;
       return asApi(tenantId, async (client) => {
-        const created = existing ? false : await tenants.insertTenant(client, {
+        const insertedBefore = input.expectNew === true && existing === input.tenantId;
+        const created = insertedBefore || (!existing && await tenants.insertTenant(client, {
           id: tenantId, code: input.code, name: input.name, kmsRef: input.kmsRef, encryptedDek: input.encryptedDek,
-        });
+        }));
         if (!existing && !created) throw new ConflictError(`tenant code ${input.code} was taken concurrently`);
         for (const user of input.firstUsers ?? []) {
           const { id: userId } = await tenants.ensureUser(client, tenantId, user.name, user.role);

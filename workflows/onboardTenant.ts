@@ -24,7 +24,7 @@ export async function onboardTenant(input: OnboardTenantInput): Promise<OnboardT
   const proposedId = existingId ?? uuid4();
   const { tenantId, created } = await db.registerTenant({
     tenantId: proposedId, code: input.code, name: input.name, kmsRef, encryptedDek,
-    firstUsers: input.firstUsers, actor: input.requestedBy,
+    firstUsers: input.firstUsers, actor: input.requestedBy, expectNew: existingId === null,
   });
   status.tenantId = tenantId;
   enterPhase('done');

@@ -4,6 +4,7 @@ import { CORE_TASK_QUEUE } from '../../temporal-config/task-queues';
 import { onboardTenantWorkflowId, type OnboardTenantInput } from '../../workflows/onboardTenant.messages';
 import { rotateTenantKeyWorkflowId } from '../../workflows/rotateTenantKey.messages';
 import { hashToken } from '../../lib/tokens';
+import { createTenantActivities, type RegisterTenantInput } from '../../activities/tenants';
 import { startHarness, type Harness } from '../support/harness';
 import { maybeRecordHistory } from '../support/histories';
 import { uniqueCode } from '../support/tenants';
@@ -39,6 +40,25 @@ describe('onboardTenant workflow', () => {
     expect(await harness.vault.latestKeyVersion(code)).toBe(1);
     const users = await harness.admin.query('SELECT count(*)::int AS n FROM app_user WHERE tenant_id = $1', [result.tenantId]);
     expect(users.rows[0].n).toBe(1);
+  });
+
+  it('answers created for its own tenant when an attempt committed but its completion was lost', async () => {
+    const activities = createTenantActivities({ pool: harness.pool, vault: harness.vault });
+    const code = uniqueCode('lost');
+    const input: RegisterTenantInput = {
+      tenantId: randomUUID(), code, name: `Tenant ${code}`, kmsRef: `transit/keys/${code}`, encryptedDek: 'vault:v1:test', actor: 'test',
+      firstUsers: onboardingInput(code).firstUsers, expectNew: true,
+    };
+    expect(await activities.registerTenant(input)).toEqual({ tenantId: input.tenantId, created: true });
+    // The worker died before reporting: Temporal runs the activity again with the same input.
+    expect(await activities.registerTenant(input)).toEqual({ tenantId: input.tenantId, created: true });
+    // A run that found the tenant already there, or whose code another run took, created nothing.
+    expect(await activities.registerTenant({ ...input, expectNew: false })).toEqual({ tenantId: input.tenantId, created: false });
+    expect(await activities.registerTenant({ ...input, tenantId: randomUUID() })).toEqual({ tenantId: input.tenantId, created: false });
+    const tenants = await harness.admin.query('SELECT id FROM tenant WHERE code = $1', [code]);
+    expect(tenants.rows).toEqual([{ id: input.tenantId }]);
+    const audit = await harness.admin.query(`SELECT details->'created' AS created FROM audit_log WHERE tenant_id = $1 AND action = 'tenant.onboarded' ORDER BY seq`, [input.tenantId]);
+    expect(audit.rows).toEqual([{ created: true }, { created: false }]);
   });
 
   it('sets the search attributes operators filter by', async () => {
