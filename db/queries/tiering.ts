@@ -83,8 +83,8 @@ export function commonDirectory(paths: string[]): string {
 }
 
 /** Columns of an audit entry's `files` rows: moved files, and files skipped or failed with their reason. */
-export const AUDIT_FILE_FIELDS = ['id', 'path', 'sha256', 'size', 'uri'] as const;
-export const AUDIT_REASON_FIELDS = ['id', 'path', 'reason', 'detail'] as const;
+const AUDIT_FILE_FIELDS = ['id', 'path', 'sha256', 'size', 'uri'] as const;
+const AUDIT_REASON_FIELDS = ['id', 'path', 'reason', 'detail'] as const;
 
 /**
  * One audit entry per outcome per wave, listing every file: each object is audited
