@@ -4,29 +4,20 @@
 // for the rollback window. A failed apply or verify, or a cancel, rolls back from the
 // snapshot. Phases are a state machine whose state survives continue-as-new.
 import {
-  ActivityCancellationType, CancellationScope, ContinueAsNew, allHandlersFinished, condition, continueAsNew, isCancellation,
-  patched, proxyActivities, setHandler,
+  CancellationScope, ContinueAsNew, allHandlersFinished, condition, continueAsNew, isCancellation, patched, proxyActivities, setHandler,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { HostActivities } from '../activities/host';
-import { bulkCopy, dbWrite, remediationHost } from '../temporal-config/activity-presets';
-import { hostTaskQueue } from '../temporal-config/task-queues';
-import { DEFAULT_HOST_WAIT_SECONDS, rethrowIfNotConnected } from './host-wait';
-import { markPhase } from './phase';
+import { bulkCopy, dbWrite } from '../temporal-config/activity-presets';
+import { rethrowIfNotConnected } from './host-wait';
 import { freshCarry, installRemediationHandlers } from './remediation.control';
 import { runRemediationGate } from './remediationGate';
-import { controlledWindow, phaseWindow, type WindowEnd } from './remediationWindow';
-import type { BatchCounts } from '../activities/remediation-host';
-import {
-  remediationWorkflowId, statusQuery, type RemediationInput, type RemediationPhase, type RemediationStatus,
-} from './remediation.messages';
+import { RemediationRunBase, type Next } from './remediation.run';
+import { remediationWorkflowId, statusQuery, type RemediationInput, type RemediationStatus } from './remediation.messages';
 
 const db = proxyActivities<Activities>(dbWrite);
 const bulk = proxyActivities<Activities>(bulkCopy);
 const HOUR_MS = 3_600_000;
 const now = () => new Date().getTime();
-
-type Next = RemediationPhase | 'continue';
 
 export async function remediation(input: RemediationInput): Promise<RemediationStatus> {
   const state = input.carry ?? freshCarry();
@@ -51,28 +42,7 @@ export async function remediation(input: RemediationInput): Promise<RemediationS
   return status;
 }
 
-class RemediationRun {
-  private readonly options;
-  private host: HostActivities | null = null;
-
-  constructor(private readonly input: RemediationInput, private readonly state: RemediationStatus) {
-    this.options = { approvalsRequired: 1, parallelism: 4, batchSize: 2_000, rollbackWindowHours: 24, approvalDeadlineHours: 72, ...input.options };
-  }
-
-  enter(phase: RemediationPhase): void {
-    const at = now();
-    if (this.state.phaseStartedMs) this.state.timings[this.state.phase] = (this.state.timings[this.state.phase] ?? 0) + at - this.state.phaseStartedMs;
-    Object.assign(this.state, { phase, phaseStartedMs: at, cursor: 0 });
-    this.label(phase);
-  }
-
-  /** What the run is doing (a phase, or paused) in the status and the StrataPhase search attribute. */
-  private label(activity: string): void {
-    const shown = { phase: activity };
-    markPhase(shown, activity, { tenantCode: this.input.tenantCode, shareName: this.input.shareName });
-    this.state.activity = activity;
-  }
-
+class RemediationRun extends RemediationRunBase {
   async step(): Promise<Next> {
     if (!this.state.phaseStartedMs) this.enter(this.state.phase);
     else this.label(this.state.phase);
@@ -87,30 +57,6 @@ class RemediationRun {
       case 'rollback': return this.rollback();
       default: return 'done';
     }
-  }
-
-  private status(status: string, extra: Partial<Parameters<Activities['setRemediationStatus']>[0]> = {}) {
-    return db.setRemediationStatus({ tenantId: this.input.tenantId, runId: this.input.runId, status, ...extra });
-  }
-
-  private audit(action: string, details: Record<string, unknown>, actor = this.input.requestedBy) {
-    return { actor, action, target: `remediation/${this.input.runId}`, details: { ...details, runId: this.input.runId }, eventKey: `${action}/${this.input.runId}` };
-  }
-
-  private hostActivities(): HostActivities {
-    return this.host ??= proxyActivities<HostActivities>({
-      ...remediationHost, taskQueue: hostTaskQueue(this.state.hostId!), cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-      heartbeatTimeout: `${Math.max(3, this.options.heartbeatTimeoutSeconds ?? 30)} seconds`,
-    });
-  }
-
-  private hostWaitSeconds(): number {
-    return this.options.hostWaitSeconds ?? DEFAULT_HOST_WAIT_SECONDS;
-  }
-
-  /** The run's first call to its host, which may wait only hostWaitSeconds to be picked up. */
-  private firstHostStep(): HostActivities {
-    return proxyActivities<HostActivities>({ ...remediationHost, taskQueue: hostTaskQueue(this.state.hostId!), scheduleToStartTimeout: `${this.hostWaitSeconds()} seconds` });
   }
 
   private async plan(): Promise<Next> {
@@ -236,54 +182,6 @@ class RemediationRun {
     return this.end(failed ? 'FAILED' : 'ROLLED_BACK', failed ? 'failed' : 'rolled_back', reason);
   }
 
-  private indexedBySlices(key: 'applyIndexed' | 'rollbackIndexed', counts: BatchCounts): BatchCounts {
-    this.state.counters[key] = (this.state.counters[key] ?? 0) + (counts.indexed ?? 0);
-    return counts;
-  }
-
-  /**
-   * Whether the phase's batches moved the index rows of all `expected` files themselves, so
-   * the set-based pass over every item can be skipped. A batch of a worker that did not
-   * (and every history recorded before batches reported it) counts none: the pass runs.
-   */
-  private slicesMovedIndex(key: 'applyIndexed' | 'rollbackIndexed', expected: number): boolean {
-    const moved = this.state.counters[key] ?? 0;
-    return moved > 0 && moved === expected;
-  }
-
-  private toRollback(reason: string): Next {
-    this.state.rollbackReason = reason;
-    return 'rollback';
-  }
-
-  private batch(from: number, to: number) {
-    return { tenantId: this.input.tenantId, runId: this.input.runId, from, to };
-  }
-
-  private async counts(analyze = false): Promise<Record<string, number>> {
-    const counts = await db.remediationCounts({ tenantId: this.input.tenantId, runId: this.input.runId, analyze });
-    Object.assign(this.state.counters, counts);
-    return counts;
-  }
-
-  private controlled(run: (from: number, to: number) => Promise<BatchCounts>): Promise<WindowEnd> {
-    return controlledWindow(this.state, this.options, run, (activity) => this.label(activity));
-  }
-
-  private batches(run: (from: number, to: number) => Promise<BatchCounts>, stoppable: boolean): Promise<WindowEnd> {
-    return phaseWindow(this.state, this.options, run, stoppable);
-  }
-
-  private async end(runStatus: string, actionStatus: 'completed' | 'failed' | 'rolled_back', reason: string): Promise<Next> {
-    this.state.outcome = runStatus;
-    await this.status(runStatus, {
-      actionStatus, reason, finished: true, counters: this.state.counters,
-      audit: this.audit(`remediation.${runStatus.toLowerCase()}`, { reason, reportHash: this.state.reportHash }),
-    });
-    return 'done';
-  }
-
-  /** An unexpected failure (or a cancellation of the workflow): roll back what may have been applied, else record the failure. */
   async recover(error: unknown): Promise<void> {
     const reason = isCancellation(error) ? 'the workflow was cancelled' : `failed: ${(error as Error).message}`;
     const phase = this.state.phase;
