@@ -12,9 +12,9 @@
 // The bench checks that both sides end with the same ACLs and that the rollback
 // restores `getfacl -R` exactly. Waits poll Postgres, not the workflow, so the poll
 // does not load the worker being measured.
-// `npm run bench:remediate -- [--files 200000] [--runs 1] [--parallelism 4] [--batch-size 5000]`
+// `npm run bench:remediate -- [--files 200000] [--runs 1] [--parallelism 4] [--batch-size 5000] [--timeline]`
 // (ports and data dir from STRATA_TEST_SLOT, default 9; STRATA_BENCH_LOG=INFO shows the
-// workers' per-batch timings). The last line printed is one
+// workers' per-batch timings; --timeline prints each run's workflow activity by activity). The last line printed is one
 // JSON object with the best rates of all runs and their ratios.
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -29,6 +29,7 @@ import { bootstrapIndexWorkflowId, type BootstrapIndexInput } from '../workflows
 import {
   executeUpdate, remediationWorkflowId, rollbackUpdate, statusQuery, type RemediationInput, type RemediationStatus,
 } from '../workflows/remediation.messages';
+import { activityTimeline } from './bench-timeline';
 import { startBenchWorkers } from './bench-workers';
 import { startStack } from './stack/stack';
 
@@ -39,6 +40,7 @@ const COMPLIANT_SHARE = 0.7;
 const REMOVED_UID = 1999;
 const ADDED_GID = 3999;
 const TREE_VERSION = 'tree-v1';
+const TIMELINE = process.argv.includes('--timeline');
 
 interface Options { files: number; runs: number; parallelism: number; batchSize: number; base: string }
 
@@ -141,7 +143,9 @@ async function runStrata(temporal: Client, admin: PgClient, tenant: Tenant, tree
   await handle.result();
   const rolled = await handle.query(statusQuery);
   if (rolled.outcome !== 'ROLLED_BACK') throw new Error(`rollback ended ${rolled.outcome}`);
-  return { applySeconds, rollbackSeconds: Number(process.hrtime.bigint() - rollbackStarted) / 1e9, completed, rolled, after };
+  const rollbackSeconds = Number(process.hrtime.bigint() - rollbackStarted) / 1e9;
+  if (TIMELINE) for (const line of await activityTimeline(temporal, handle.workflowId)) console.log(`[bench]   timeline: ${line}`);
+  return { applySeconds, rollbackSeconds, completed, rolled, after };
 }
 
 function runPeer(tree: string, snapshot: string) {
