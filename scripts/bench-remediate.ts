@@ -14,8 +14,9 @@
 // does not load the worker being measured.
 // `npm run bench:remediate -- [--files 200000] [--runs 1] [--parallelism 4] [--batch-size 5000] [--timeline]`
 // (ports and data dir from STRATA_TEST_SLOT, default 9; STRATA_BENCH_LOG=INFO shows the
-// workers' per-batch timings; --timeline prints each run's workflow activity by activity). The last line printed is one
-// JSON object with the best rates of all runs and their ratios.
+// workers' per-batch timings; --timeline prints each run's workflow activity by
+// activity). The last line printed is one JSON object with the best rates of all runs
+// and their ratios.
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
@@ -40,15 +41,15 @@ const COMPLIANT_SHARE = 0.7;
 const REMOVED_UID = 1999;
 const ADDED_GID = 3999;
 const TREE_VERSION = 'tree-v1';
-const TIMELINE = process.argv.includes('--timeline');
 
-interface Options { files: number; runs: number; parallelism: number; batchSize: number; base: string }
+interface Options { files: number; runs: number; parallelism: number; batchSize: number; base: string; timeline: boolean }
 
 function parseOptions(argv: string[]): Options {
   const value = (name: string, fallback: string) => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1] : fallback; };
   return {
     files: Number(value('files', '200000')), runs: Number(value('runs', '1')), parallelism: Number(value('parallelism', '4')),
     batchSize: Number(value('batch-size', '5000')), base: value('dir', join(tmpdir(), 'strata-bench-remediate')),
+    timeline: argv.includes('--timeline'),
   };
 }
 
@@ -106,6 +107,7 @@ async function until(handle: WorkflowHandle, done: (status: RemediationStatus) =
     const status = await handle.query(statusQuery);
     if (done(status)) return status;
     if (status.outcome && status.outcome !== 'COMPLETED') throw new Error(`remediation ended ${status.outcome}: ${JSON.stringify(status.counters)}`);
+    if (status.phase === 'done') throw new Error(`remediation ended without a rollback window (nothing to change?): ${JSON.stringify(status.report ?? status.counters)}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
@@ -144,7 +146,7 @@ async function runStrata(temporal: Client, admin: PgClient, tenant: Tenant, tree
   const rolled = await handle.query(statusQuery);
   if (rolled.outcome !== 'ROLLED_BACK') throw new Error(`rollback ended ${rolled.outcome}`);
   const rollbackSeconds = Number(process.hrtime.bigint() - rollbackStarted) / 1e9;
-  if (TIMELINE) for (const line of await activityTimeline(temporal, handle.workflowId)) console.log(`[bench]   timeline: ${line}`);
+  if (options.timeline) for (const line of await activityTimeline(temporal, handle.workflowId)) console.log(`[bench]   timeline: ${line}`);
   return { applySeconds, rollbackSeconds, completed, rolled, after };
 }
 
@@ -176,6 +178,9 @@ async function indexTree(temporal: Client, tenant: Tenant, tree: string): Promis
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
+  // Leaves take the ACLs in order and the first 70% comply: a smaller tree has no file to change.
+  const minFiles = DISTINCT_ACLS * COMPLIANT_SHARE * FILES_PER_DIR + 1;
+  if (!(options.files >= minFiles)) throw new Error(`--files ${options.files}: at least ${minFiles} are needed for the tree to have files to change`);
   if (spawnSync('setfacl', ['--version']).status !== 0) throw new Error('setfacl is missing: apt-get install acl');
   console.log(`[bench] building the template tree of ${options.files} files in ${options.base} (once)`);
   const template = buildTemplate(options.base, options.files);
