@@ -123,7 +123,7 @@ export interface StubInspectRequest { path: string; root: string; expectUri: str
 export type StubInspection =
   | { kind: 'stub'; stub: StubRecord; fingerprint: SourceFingerprint; meta: FileMeta }
   | { kind: 'restored' }
-  | { kind: 'skip'; reason: 'missing' | 'not-regular' | 'outside-root' | 'replaced' | 'foreign-stub'; detail?: string }
+  | { kind: 'skip'; reason: 'missing' | 'not-regular' | 'outside-root' | 'replaced' | 'foreign-stub' | 'stub-modified'; detail?: string }
   | { kind: 'error'; message: string };
 
 /** What stands where a stub should be: the stub, the already restored file, or something else to leave alone. */
@@ -137,6 +137,8 @@ export function inspectStubs(items: StubInspectRequest[]): StubInspection[] {
     const stub = readStub(item.path);
     if (stub) {
       if (stub.uri !== item.expectUri || stub.sha256 !== item.expectSha256) return { kind: 'skip', reason: 'foreign-stub', detail: stub.uri };
+      const modified = stubModified(st, stub);
+      if (modified) return { kind: 'skip', reason: 'stub-modified', detail: modified };
       return { kind: 'stub', stub, fingerprint: fingerprintOf(st), meta: metaOf(st) };
     }
     const fd = fs.openSync(item.path, O_RDONLY | O_NOFOLLOW);
@@ -146,6 +148,17 @@ export function inspectStubs(items: StubInspectRequest[]): StubInspection[] {
       fs.closeSync(fd);
     }
   }, (message) => ({ kind: 'error', message }));
+}
+
+/**
+ * Why a stub is no longer what stubbing left, or null. Stubbing keeps the original
+ * mtime and leaves the file empty (or, interrupted, whole): any other size or mtime
+ * means someone wrote to it since, and restoring would overwrite what they wrote.
+ */
+function stubModified(st: fs.BigIntStats, stub: StubRecord): string | null {
+  const size = Number(st.size);
+  if (String(st.mtimeNs) === stub.mtimeNs && (size === 0 || size === stub.size)) return null;
+  return `written to since it was stubbed (now ${size} bytes, mtime ${st.mtimeNs} ns; the stub recorded ${stub.size} bytes, mtime ${stub.mtimeNs} ns)`;
 }
 
 export interface RestoreRequest { stubPath: string; tempPath: string; stub: StubRecord; meta: FileMeta; fsync: boolean }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { lgetxattr, lsetxattr } from '../../activities/ffi';
 import { STUB_ATTRIBUTE, writeStubXattrs } from '../../activities/stub-format';
 import { TieringPool, poolFsOps } from '../../activities/tiering-pool';
-import { copyAndHash } from '../../activities/tiering-copy';
+import { copyAndHash, copyContent } from '../../activities/tiering-copy';
 import type { Inspection } from '../../activities/tiering-fsops';
 import { objectKey } from '../../lib/target-uri';
 import { openTier2Target, type Durability, type Tier2Target } from '../../lib/tier2-target';
@@ -119,6 +119,27 @@ describe('source inspection and stubs', () => {
       const grown = Buffer.alloc(size + 10, 7);
       expect(copy(`grown-${size}`, grown, size)).toEqual({ size: size + 10, sha256: sha256(grown) });
     }
+  });
+
+  it('copies in the kernel where the filesystem allows, and streams where it cannot (an append-only destination)', () => {
+    const { roots } = setup();
+    const data = Buffer.from(Array.from({ length: 300_000 }, (_v, i) => (i * 7) % 256));
+    writeFileSync(join(roots.base, 'large.bin'), data);
+    const copyInto = (name: string, flags: string) => {
+      const inFd = openSync(join(roots.base, 'large.bin'), 'r');
+      const outFd = openSync(join(roots.base, name), flags);
+      try {
+        return copyContent(inFd, outFd, data.length);
+      } finally {
+        closeSync(inFd);
+        closeSync(outFd);
+      }
+    };
+    expect(['reflink', 'copy_file_range']).toContain(copyInto('kernel.copy', 'w'));
+    expect(readFileSync(join(roots.base, 'kernel.copy'))).toEqual(data);
+    // Neither FICLONE nor copy_file_range accepts an O_APPEND destination, so the copy falls back to reads and writes.
+    expect(copyInto('streamed.copy', 'a')).toBe('stream');
+    expect(readFileSync(join(roots.base, 'streamed.copy'))).toEqual(data);
   });
 
   it('classifies missing, non-regular, hard-linked and outside-root sources', async () => {
