@@ -20,8 +20,9 @@ export function approvalProblem(state: GateState, input: ApproveInput): string |
 }
 
 /** Not async on purpose: it hands back the shared gate's own promise, so workflow steps resume exactly as before. */
-export function runApprovalGate(options: GateOptions): Promise<GateState> {
-  return runGate(options, { rule: approvalProblem });
+/** `expose` receives the live gate state at once (for the run's status query). */
+export function runApprovalGate(options: GateOptions, expose?: (state: GateState) => void): Promise<GateState> {
+  return runGate(options, { rule: approvalProblem, expose });
 }
 
 export function gateDecided(status: GateStatus): boolean {

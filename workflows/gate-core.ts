@@ -39,12 +39,14 @@ export interface GateVariant {
   extraUpdates?: readonly ApproveUpdateDefinition[];
   /** With no approvals required the gate still waits, for one decision under `rule`, instead of being NOT_REQUIRED. */
   selfService?: boolean;
+  /** Receives the gate's live state at once, so the run's own status shows approvals and refusals while it waits. */
+  expose?: (state: GateState) => void;
   /**
    * A gate carried across continue-as-new: it starts from the carried state when there
-   * is one, hands its live state to `expose` at once, waits only for what is left of its
-   * deadline, and keeps a decision that came in together with the deadline.
+   * is one, waits only for what is left of its deadline, and keeps a decision that came
+   * in together with the deadline.
    */
-  resumable?: { restored?: GateState | null; expose?: (state: GateState) => void };
+  resumable?: { restored?: GateState | null };
 }
 
 type Via = 'update' | 'signal';
@@ -56,7 +58,7 @@ export const now = (): Date => new Date();
 export function runGate(options: GateOptions, variant: GateVariant): Promise<GateState> {
   const waits = variant.selfService === true || options.required > 0;
   const state = variant.resumable?.restored ?? freshState(options, waits ? 'PENDING' : 'NOT_REQUIRED');
-  variant.resumable?.expose?.(state);
+  variant.expose?.(state);
   const gate = new Gate(state, options, variant);
   gate.register();
   return gate.decision();

@@ -23,5 +23,5 @@ function problemOf(state: GateState, input: ApproveInput): string | undefined {
 
 /** `expose` receives the live gate state at once (for the run's status query and continue-as-new). */
 export function runRemediationGate(options: GateOptions, restored?: GateState | null, expose?: (state: GateState) => void): Promise<GateState> {
-  return runGate(options, { rule: problemOf, extraUpdates: [executeUpdate], selfService: true, resumable: { restored, expose } });
+  return runGate(options, { rule: problemOf, extraUpdates: [executeUpdate], selfService: true, expose, resumable: { restored } });
 }

@@ -51,7 +51,7 @@ export async function sanitize(input: SanitizeInput): Promise<SanitizeStatus> {
     const gate = await runApprovalGate({
       tenantId: input.tenantId, requestedBy: input.requestedBy, reportHash: report.reportHash, subject: `sanitize/${input.runId}`,
       required: input.requiredApprovals ?? 2, deadlineMs: input.approvalDeadlineMs ?? DEFAULT_DEADLINE_MS,
-    });
+    }, (live) => { status.gate = live; });
     status.gate = gate;
     if (!gateDecided(gate.status)) return finish(status, gate.status as SanitizeOutcome, ref, labels);
   }

@@ -47,7 +47,6 @@ async function loadRun(id) {
   const run = await api('/sanitize/' + id + '?limit=1000');
   state.run = run;
   $('run-id').textContent = run.id; $('run-hash').textContent = run.reportHash;
-  $('run-csv').href = '/api/v1/sanitize/' + run.id + '/report.csv';
   $('items').replaceChildren(...run.items.map((item) => {
     const row = document.createElement('tr');
     [item.itemNo, item.category, item.proposedAction, item.fullPath, item.targetUri, item.sizeBytes].forEach((v) => cell(row, v));
@@ -63,6 +62,17 @@ async function decide(decision) {
   await loadRuns(false);
 }
 $('signin').onsubmit = (event) => { event.preventDefault(); state.token = $('token').value.trim(); sessionStorage.setItem('strata-token', state.token); loadRuns().catch((e) => say(e.message)); };
+// A plain link would go without the token: the report is fetched with it and handed over as a file.
+async function downloadReport() {
+  const response = await fetch('/api/v1/sanitize/' + state.run.id + '/report.csv', { headers: { authorization: 'Bearer ' + state.token } });
+  if (!response.ok) throw new Error('report.csv: HTTP ' + response.status);
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(await response.blob());
+  link.download = 'sanitize-' + state.run.id + '.csv';
+  link.click();
+  URL.revokeObjectURL(link.href);
+}
+$('run-csv').onclick = (event) => { event.preventDefault(); if (state.run) downloadReport().catch((e) => say(e.message)); };
 $('approve').onclick = () => decide('approve').catch((e) => say(e.message));
 $('reject').onclick = () => decide('reject').catch((e) => say(e.message));
 if (state.token) loadRuns().catch((e) => say(e.message));

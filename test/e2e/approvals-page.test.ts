@@ -1,6 +1,8 @@
 // The approvals page in headless Chromium: two approvers sign in with their
-// tokens, review the pending run and approve it; the run then executes.
-import { chromium, type Browser } from 'playwright-core';
+// tokens, review the pending run (and download its report) and approve it; the run
+// then executes. An approver can also reject a run there.
+import { readFileSync } from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startHarness, type Harness } from '../support/harness';
 import { installAdminToken, issueTokenViaApi, onboardViaApi, type TestTenant } from '../support/tenants';
@@ -30,15 +32,17 @@ async function runStatus(token: string, id: string): Promise<string> {
   return ((await response.json()) as { status: string }).status;
 }
 
-async function approveInPage(token: string, runId: string): Promise<string> {
-  const page = await browser.newPage();
+async function decideInPage(token: string, runId: string, decision: 'approve' | 'reject', review?: (page: Page) => Promise<void>): Promise<string> {
+  const page = await browser.newPage({ acceptDownloads: true });
   try {
     await page.goto(`${baseUrl}/approvals`);
     await page.fill('#token', token);
     await page.click('#signin button[type=submit]');
     await page.click(`button[data-run="${runId}"]`);
     await page.waitForSelector('#items tr');
-    await page.click('#approve');
+    await review?.(page);
+    if (decision === 'reject') await page.fill('#reason', 'not this week');
+    await page.click(`#${decision}`);
     await page.waitForSelector('#message.ok');
     return (await page.textContent('#message')) ?? '';
   } finally {
@@ -46,21 +50,50 @@ async function approveInPage(token: string, runId: string): Promise<string> {
   }
 }
 
-describe('approvals page', () => {
-  it('lets two approvers review and approve a pending run in the browser', async () => {
-    const operator = await issueTokenViaApi(harness.app, tenant, 'olga', 'operator');
-    const ann = await issueTokenViaApi(harness.app, tenant, 'ann', 'approver');
-    const bob = await issueTokenViaApi(harness.app, tenant, 'bob', 'approver');
-    const fixture = await buildTierFixture(harness.admin, tenant.tenantId, harness.hostId);
-    const started = await fetch(`${baseUrl}/api/v1/sanitize`, {
-      method: 'POST', headers: { authorization: `Bearer ${operator}`, 'content-type': 'application/json' }, body: JSON.stringify({ share: fixture.shareName }),
-    });
-    const { id } = (await started.json()) as { id: string };
-    for (let i = 0; i < 120 && (await runStatus(operator, id)) !== 'AWAITING_APPROVAL'; i += 1) await sleep(250);
+async function startPendingRun(operator: string): Promise<string> {
+  const fixture = await buildTierFixture(harness.admin, tenant.tenantId, harness.hostId);
+  const started = await fetch(`${baseUrl}/api/v1/sanitize`, {
+    method: 'POST', headers: { authorization: `Bearer ${operator}`, 'content-type': 'application/json' }, body: JSON.stringify({ share: fixture.shareName }),
+  });
+  const { id } = (await started.json()) as { id: string };
+  for (let i = 0; i < 120 && (await runStatus(operator, id)) !== 'AWAITING_APPROVAL'; i += 1) await sleep(250);
+  return id;
+}
 
-    expect(await approveInPage(ann, id)).toContain('PENDING (1/2 approvals)');
-    expect(await approveInPage(bob, id)).toContain('APPROVED (2/2 approvals)');
+describe('approvals page', () => {
+  let operator: string;
+  let ann: string;
+  let bob: string;
+  beforeAll(async () => {
+    operator = await issueTokenViaApi(harness.app, tenant, 'olga', 'operator');
+    ann = await issueTokenViaApi(harness.app, tenant, 'ann', 'approver');
+    bob = await issueTokenViaApi(harness.app, tenant, 'bob', 'approver');
+  });
+
+  it('lets two approvers review and approve a pending run in the browser, downloading its report', async () => {
+    const id = await startPendingRun(operator);
+    const expected = await (await fetch(`${baseUrl}/api/v1/sanitize/${id}/report.csv`, { headers: { authorization: `Bearer ${operator}` } })).text();
+    let downloaded = '';
+    const review = async (page: Page) => {
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('#run-csv')]);
+      downloaded = readFileSync(await download.path(), 'utf8');
+    };
+    expect(await decideInPage(ann, id, 'approve', review)).toContain('PENDING (1/2 approvals)');
+    expect(downloaded).toBe(expected);
+    expect(downloaded.split('\n')[0]).toContain('category');
+    expect(await decideInPage(bob, id, 'approve')).toContain('APPROVED (2/2 approvals)');
     for (let i = 0; i < 120 && (await runStatus(operator, id)) !== 'COMPLETED'; i += 1) await sleep(250);
     expect(await runStatus(operator, id)).toBe('COMPLETED');
+  });
+
+  it('lets an approver reject a pending run in the browser, with a reason, and nothing is executed', async () => {
+    const id = await startPendingRun(operator);
+    expect(await decideInPage(ann, id, 'reject')).toContain('reject recorded: REJECTED');
+    for (let i = 0; i < 120 && (await runStatus(operator, id)) !== 'REJECTED'; i += 1) await sleep(250);
+    const run = await (await fetch(`${baseUrl}/api/v1/sanitize/${id}`, { headers: { authorization: `Bearer ${operator}` } })).json() as { status: string; items: { outcome: string | null }[] };
+    expect(run.status).toBe('REJECTED');
+    expect(run.items.every((item) => item.outcome === null)).toBe(true);
+    const audit = await harness.admin.query(`SELECT actor, details FROM audit_log WHERE tenant_id = $1 AND action = 'approval.rejected' AND target = $2`, [tenant.tenantId, `sanitize/${id}`]);
+    expect(audit.rows).toEqual([expect.objectContaining({ actor: 'ann', details: expect.objectContaining({ reason: 'not this week' }) })]);
   });
 });

@@ -153,6 +153,22 @@ describe('sanitize', () => {
     expect(existsSync(join(fixture.tier2Root, QUARANTINE_DIR))).toBe(false);
   });
 
+  it('refuses an approval from the admin who requested the run, saying why, and audits the refusal', async () => {
+    tokens.ada ??= await issueTokenViaApi(harness.app, tenant, 'ada', 'admin');
+    const fixture = await buildTierFixture(harness.admin, tenant.tenantId, harness.hostId);
+    const started = await call(tokens.ada, 'POST', '/sanitize', { share: fixture.shareName });
+    expect(started.statusCode).toBe(202);
+    const { id } = started.json() as { id: string };
+    const run = await waitForStatus(id, ['AWAITING_APPROVAL']);
+    const own = await call(tokens.ada, 'POST', `/sanitize/${id}/approvals`, { decision: 'approve', reportHash: run.reportHash });
+    expect(own.statusCode).toBe(422);
+    expect(own.json().detail).toMatch(/requester of a run may not approve it/);
+    const refused = await harness.admin.query(`SELECT actor, details FROM audit_log WHERE tenant_id = $1 AND action = 'approval.refused' AND target = $2`, [tenant.tenantId, `sanitize/${id}`]);
+    expect(refused.rows).toEqual([expect.objectContaining({ actor: 'ada' })]);
+    expect((await call(tokens.ann, 'POST', `/sanitize/${id}/approvals`, { decision: 'reject', reportHash: run.reportHash, reason: 'test over' })).statusCode).toBe(200);
+    expect((await waitForStatus(id, ['REJECTED'])).status).toBe('REJECTED');
+  });
+
   it('takes approvals as signals from the temporal CLI, recording invalid ones and ignoring them', async () => {
     const fixture = await buildTierFixture(harness.admin, tenant.tenantId, harness.hostId);
     const { id, workflowId } = await startRun(fixture);
@@ -168,6 +184,8 @@ describe('sanitize', () => {
     expect(gate.approvals.map((a) => a.approver)).toEqual(['ann']);
     expect(gate.refusals.map((r) => [r.approver, r.via])).toEqual([['olga', 'signal'], ['vic', 'signal']]);
     expect(gate.refusals[1].reason).toMatch(/does not hold role approver/);
+    const pending = await waitForStatus(id, ['AWAITING_APPROVAL']);
+    expect(pending.live.gate).toMatchObject({ status: 'PENDING', approvals: [{ approver: 'ann' }], refusals: [{ approver: 'olga', via: 'signal' }, { approver: 'vic', via: 'signal' }] });
     signal({ approver: 'bob', role: 'approver', reportHash: run.reportHash });
     expect((await waitForStatus(id, ['COMPLETED', 'FAILED'])).status).toBe('COMPLETED');
   });

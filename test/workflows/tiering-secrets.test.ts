@@ -67,6 +67,8 @@ describe('Tier-2 credentials', () => {
       const { planId } = await planShare(app, harness.temporal, tenant.adminToken, SHARE);
       const run = await startRun(app, tenant.adminToken, `/api/v1/tiering/plans/${planId}/act`, {});
       expect(await harness.temporal.workflow.getHandle(run.workflowId).result()).toMatchObject({ status: 'completed', summary: { stubbed: 4 } });
+      const back = await startRun(app, tenant.adminToken, '/api/v1/tiering/rehydrate', { planId });
+      expect(await harness.temporal.workflow.getHandle(back.workflowId).result()).toMatchObject({ status: 'completed', summary: { rehydrated: 4 } });
 
       const sealed = (await harness.admin.query('SELECT sealed_credentials FROM tier2_target WHERE tenant_id = $1', [tenant.tenantId])).rows[0].sealed_credentials;
       expect(sealed).toMatch(/^env1\./);
@@ -74,7 +76,7 @@ describe('Tier-2 credentials', () => {
       expect(openCredentials(await harness.vault.unwrapDataKey(tenant.code, encryptedDek), tenant.tenantId, SHARE, sealed)).toEqual({ username: 'svc-tier2', password: secret });
 
       await expectNotInDatabase();
-      for (const workflowId of [`tiering-plan/${tenant.code}/${planId}`, run.workflowId]) {
+      for (const workflowId of [`tiering-plan/${tenant.code}/${planId}`, run.workflowId, back.workflowId]) {
         expectAbsent(`history of ${workflowId}`, historyText(await harness.temporal.workflow.getHandle(workflowId).fetchHistory()));
       }
       expect(apiLog.join('').length).toBeGreaterThan(100);
