@@ -7,11 +7,11 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Context } from '@temporalio/activity';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { withTenant } from '../db/tenant-tx';
 import { appendAudit } from '../db/queries/audit';
 import { targetRootOf } from '../db/queries/sanitize';
-import { countDone, isReferenced, markItem, pendingFileItems } from '../db/queries/sanitize-items';
+import { countDone, isReferenced, markItem, markStarted, pendingFileItems } from '../db/queries/sanitize-items';
 import { decodeKey, encodeSegment, keyOfUri, targetUri, TEMP_SUFFIX } from '../lib/target-uri';
 import { NotFoundError } from './errors';
 
@@ -121,7 +121,11 @@ type OrphanInput = { tenantId: string; runId: string; actor: string; maxDeletes:
 type Item = Awaited<ReturnType<typeof pendingFileItems>>[number];
 
 async function executeOrphan(pool: Pool, root: Root, input: OrphanInput, item: Item): Promise<'done' | 'skipped'> {
-  return withTenant(pool, { tenantId: input.tenantId, role: 'strata_sanitizer' }, async (client) => {
+  const asSanitizer = <T>(work: (client: PoolClient) => Promise<T>) => withTenant(pool, { tenantId: input.tenantId, role: 'strata_sanitizer' }, work);
+  // A delete cannot be seen afterwards: its start is committed first, so a retry after
+  // a crash between the unlink and the item's outcome knows the missing object was its own.
+  if (item.action === 'delete_orphan' && !item.started) await asSanitizer((client) => markStarted(client, input.runId, item.itemNo));
+  return asSanitizer(async (client) => {
     // One transaction per item: the database update commits only after the file
     // operation, and a retry re-checks the filesystem before acting again.
     const key = keyOfUri(root.uri, item.targetUri);
@@ -163,7 +167,7 @@ async function quarantineOrphan(rootPath: string, key: string, runId: string, it
 
 async function deleteOrphan(path: string, item: Item, deleted: number, maxDeletes: number) {
   const current = await sizeOf(path);
-  if (current === null) return { result: 'skipped' as const, reason: 'object is gone' };
+  if (current === null) return item.started ? { result: 'done' as const, reason: null } : { result: 'skipped' as const, reason: 'object is gone' };
   if (current !== item.sizeBytes) return { result: 'skipped' as const, reason: `size changed since the report (${current} bytes)` };
   if (deleted >= maxDeletes) return { result: 'skipped' as const, reason: `max-delete limit of ${maxDeletes} reached` };
   await unlink(path);

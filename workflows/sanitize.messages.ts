@@ -17,6 +17,8 @@ export interface SanitizeInput {
   requiredApprovals?: number;
   /** How long the share's host may take to pick up the inventory before the run fails as not connected (default 900 s). */
   hostWaitSeconds?: number;
+  /** How soon a host step whose worker died is retried (default: hostFs's minute). */
+  heartbeatTimeoutSeconds?: number;
 }
 
 export type SanitizeOutcome = 'DRY_RUN' | 'REJECTED' | 'EXPIRED' | 'COMPLETED' | 'FAILED';

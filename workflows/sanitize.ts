@@ -26,11 +26,12 @@ export async function sanitize(input: SanitizeInput): Promise<SanitizeStatus> {
   } as const;
   await db.createSanitizeRun({ ...ref, shareName: input.shareName, requestedBy: input.requestedBy, workflowId: workflowInfo().workflowId, options });
   const hostId = await db.hostOfShare({ tenantId: input.tenantId, shareName: input.shareName });
-  const host = proxyActivities<HostActivities>({ ...hostFs, taskQueue: hostTaskQueue(hostId) });
+  const heartbeat = input.heartbeatTimeoutSeconds === undefined ? {} : { heartbeatTimeout: `${input.heartbeatTimeoutSeconds} seconds` };
+  const host = proxyActivities<HostActivities>({ ...hostFs, ...heartbeat, taskQueue: hostTaskQueue(hostId) });
 
   markPhase(status, 'inventory', labels);
   const waitSeconds = input.hostWaitSeconds ?? DEFAULT_HOST_WAIT_SECONDS;
-  const firstHostStep = proxyActivities<HostActivities>({ ...hostFs, taskQueue: hostTaskQueue(hostId), scheduleToStartTimeout: `${waitSeconds} seconds` });
+  const firstHostStep = proxyActivities<HostActivities>({ ...hostFs, ...heartbeat, taskQueue: hostTaskQueue(hostId), scheduleToStartTimeout: `${waitSeconds} seconds` });
   try {
     status.inventoried = (await firstHostStep.inventoryTier2({ ...ref, shareName: input.shareName })).objects;
   } catch (error) {

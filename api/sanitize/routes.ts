@@ -33,7 +33,7 @@ export function sanitizeRoutes(context: ApiContext): FastifyPluginAsyncZod {
         tenantId: caller.tenantId, tenantCode: caller.tenantCode, shareName: body.share, runId: randomUUID(), requestedBy: caller.userName,
         dryRun: body.dryRun, orphanAction: body.orphanAction, maxDeletes: body.maxDeletes, idleDays: body.idleDays,
         approvalDeadlineMs: Math.round(body.approvalDeadlineHours * 3_600_000), requiredApprovals: body.requiredApprovals,
-        hostWaitSeconds: body.hostWaitSeconds,
+        hostWaitSeconds: body.hostWaitSeconds, heartbeatTimeoutSeconds: body.heartbeatTimeoutSeconds,
       };
       const workflowId = sanitizeWorkflowId(caller.tenantCode, body.share, input.runId);
       await context.temporal.workflow.start('sanitize', {

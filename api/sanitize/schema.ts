@@ -13,6 +13,7 @@ export const startSchema = {
     approvalDeadlineHours: z.number().positive().max(24 * 90).default(72),
     requiredApprovals: z.number().int().min(2).max(10).default(2),
     hostWaitSeconds: z.number().int().min(1).max(7 * 86_400).optional(),
+    heartbeatTimeoutSeconds: z.number().int().min(1).max(3600).optional(),
   }).strict(),
   response: { 202: z.object({ id: z.string().uuid(), workflowId: z.string(), status: z.string() }) },
 };

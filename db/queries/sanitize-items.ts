@@ -40,14 +40,21 @@ export async function applyDatabaseFix(client: PoolClient, runId: string, action
   return result.rows;
 }
 
-export interface PendingFileItem { itemNo: number; action: string; targetUri: string; sizeBytes: number; fullPath: string | null }
+/** `started`: an execution of this item began (its marker committed) and never finished. */
+export interface PendingFileItem { itemNo: number; action: string; targetUri: string; sizeBytes: number; fullPath: string | null; started: boolean }
 
 export async function pendingFileItems(client: PoolClient, runId: string, actions: string[], limit: number): Promise<PendingFileItem[]> {
   const result = await client.query(
-    `SELECT item_no AS "itemNo", proposed_action AS action, target_uri AS "targetUri", size_bytes AS "sizeBytes", full_path AS "fullPath"
+    `SELECT item_no AS "itemNo", proposed_action AS action, target_uri AS "targetUri", size_bytes AS "sizeBytes", full_path AS "fullPath",
+            executed_at IS NOT NULL AS started
        FROM sanitize_item WHERE run_id = $1 AND proposed_action = ANY($2) AND outcome IS NULL ORDER BY item_no LIMIT $3`,
     [runId, actions, limit]);
   return result.rows;
+}
+
+/** Marks an item's execution as begun (executed_at with no outcome yet), committed before an irreversible step. */
+export async function markStarted(client: PoolClient, runId: string, itemNo: number): Promise<void> {
+  await client.query('UPDATE sanitize_item SET executed_at = now() WHERE run_id = $1 AND item_no = $2 AND outcome IS NULL', [runId, itemNo]);
 }
 
 export async function isReferenced(client: PoolClient, targetUri: string): Promise<boolean> {

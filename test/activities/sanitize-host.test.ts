@@ -1,7 +1,7 @@
 // Sanitize's host activities after a crash: an orphan already moved to quarantine
-// before the worker died is recorded once and never moved again; a resumed
-// inventory picks up after its last checkpoint without duplicate rows.
-import { existsSync, readdirSync, renameSync, mkdirSync } from 'node:fs';
+// (or deleted) before the worker died is recorded once, as done, and never touched
+// again; a resumed inventory picks up after its last checkpoint without duplicate rows.
+import { existsSync, readdirSync, renameSync, mkdirSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createSanitizeHostActivities, QUARANTINE_DIR } from '../../activities/sanitize-host';
@@ -51,5 +51,32 @@ describe('sanitize host activities after a crash', () => {
     expect(readdirSync(join(fixture.tier2Root, QUARANTINE_DIR, runId), { recursive: true }).filter((p) => String(p).endsWith('orphan.bin'))).toHaveLength(1);
     const audit = await harness.admin.query(`SELECT count(*)::int AS n FROM audit_log WHERE tenant_id = $1 AND action = 'sanitize.quarantine_orphan'`, [tenant.tenantId]);
     expect(audit.rows[0].n).toBe(1);
+  });
+
+  it('records a delete that happened just before the worker died as done, once; an object gone before any attempt is skipped', async () => {
+    const deleting = await buildTierFixture(harness.admin, tenant.tenantId, harness.hostId);
+    const deleteRun = '7a2d4b63-9e8f-4c1b-8d2e-3f4a5b6c7d8e';
+    const deleteOptions = { ...options, orphanAction: 'delete' as const };
+    await central().createSanitizeRun({ tenantId: tenant.tenantId, runId: deleteRun, shareName: deleting.shareName, requestedBy: 'olga', workflowId: 'test-delete', options: deleteOptions });
+    await new MockActivityEnvironment().run(host().inventoryTier2, { tenantId: tenant.tenantId, shareName: deleting.shareName, runId: deleteRun });
+    await central().reconcileSanitizeRun({ tenantId: tenant.tenantId, runId: deleteRun, shareName: deleting.shareName, options: deleteOptions, nowUnix: Math.floor(Date.now() / 1000) });
+    // The attempt that died had committed its start and unlinked the object.
+    await harness.admin.query(`UPDATE sanitize_item SET executed_at = now() WHERE run_id = $1 AND proposed_action = 'delete_orphan'`, [deleteRun]);
+    unlinkSync(join(deleting.tier2Root, deleting.uris.orphan.slice(deleting.rootUri.length + 1)));
+    const input = { tenantId: tenant.tenantId, shareName: deleting.shareName, runId: deleteRun, actor: 'olga', maxDeletes: 10 };
+    expect(await new MockActivityEnvironment().run(host().executeOrphanItems, input)).toEqual({ done: 1, skipped: 0 });
+    expect(await new MockActivityEnvironment().run(host().executeOrphanItems, input)).toEqual({ done: 0, skipped: 0 });
+    const item = await harness.admin.query(`SELECT outcome, outcome_reason FROM sanitize_item WHERE run_id = $1 AND proposed_action = 'delete_orphan'`, [deleteRun]);
+    expect(item.rows).toEqual([{ outcome: 'done', outcome_reason: null }]);
+
+    const vanished = await buildTierFixture(harness.admin, tenant.tenantId, harness.hostId);
+    const vanishedRun = '8b3e5c74-af90-4d2c-9e3f-4a5b6c7d8e9f';
+    await central().createSanitizeRun({ tenantId: tenant.tenantId, runId: vanishedRun, shareName: vanished.shareName, requestedBy: 'olga', workflowId: 'test-vanished', options: deleteOptions });
+    await new MockActivityEnvironment().run(host().inventoryTier2, { tenantId: tenant.tenantId, shareName: vanished.shareName, runId: vanishedRun });
+    await central().reconcileSanitizeRun({ tenantId: tenant.tenantId, runId: vanishedRun, shareName: vanished.shareName, options: deleteOptions, nowUnix: Math.floor(Date.now() / 1000) });
+    unlinkSync(join(vanished.tier2Root, vanished.uris.orphan.slice(vanished.rootUri.length + 1)));
+    expect(await new MockActivityEnvironment().run(host().executeOrphanItems, { ...input, shareName: vanished.shareName, runId: vanishedRun })).toEqual({ done: 0, skipped: 1 });
+    const skipped = await harness.admin.query(`SELECT outcome, outcome_reason FROM sanitize_item WHERE run_id = $1 AND proposed_action = 'delete_orphan'`, [vanishedRun]);
+    expect(skipped.rows).toEqual([{ outcome: 'skipped', outcome_reason: 'object is gone' }]);
   });
 });
