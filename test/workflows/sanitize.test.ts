@@ -2,7 +2,7 @@
 // found, a dry run changes nothing, and destructive fixes need two approvers.
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gateQuery } from '../../workflows/approvalGate.messages';
@@ -151,15 +151,31 @@ describe('sanitize', () => {
     const expired = await waitForStatus(id, ['EXPIRED']);
     expect(expired.summary).toEqual({ outcome: 'EXPIRED' });
     expect(existsSync(join(fixture.tier2Root, QUARANTINE_DIR))).toBe(false);
+    const audit = await harness.admin.query(`SELECT actor, details FROM audit_log WHERE tenant_id = $1 AND action = 'approval.expired' AND target = $2`, [tenant.tenantId, `sanitize/${id}`]);
+    expect(audit.rows).toEqual([{ actor: 'strata', details: expect.objectContaining({ approvals: 0, required: 2 }) }]);
   });
 
-  it('refuses an approval from the admin who requested the run, saying why, and audits the refusal', async () => {
+  it('executes a report with nothing destructive in it without waiting for approvals', async () => {
+    const fixture = await buildTierFixture(harness.admin, tenant.tenantId, harness.hostId);
+    unlinkSync(join(fixture.tier2Root, fixture.uris.orphan.slice(fixture.rootUri.length + 1)));
+    const { id } = await startRun(fixture);
+    const done = await waitForStatus(id, ['COMPLETED', 'FAILED', 'AWAITING_APPROVAL']);
+    expect(done.status).toBe('COMPLETED');
+    expect(done.totals.ORPHAN).toBeUndefined();
+    expect(done.items.map((item: { proposedAction: string; outcome: string }) => [item.proposedAction, item.outcome]).sort())
+      .toEqual([['close_broken_ref', 'done'], ['flag_missing', 'done'], ['unplan_stale', 'done']]);
+  });
+
+  it('gives a run 72 hours for approvals by default, and refuses an approval from the admin who requested it, saying why, audited', async () => {
     tokens.ada ??= await issueTokenViaApi(harness.app, tenant, 'ada', 'admin');
     const fixture = await buildTierFixture(harness.admin, tenant.tenantId, harness.hostId);
     const started = await call(tokens.ada, 'POST', '/sanitize', { share: fixture.shareName });
     expect(started.statusCode).toBe(202);
     const { id } = started.json() as { id: string };
     const run = await waitForStatus(id, ['AWAITING_APPROVAL']);
+    const hoursLeft = (Date.parse(run.live.gate.deadline) - Date.now()) / 3_600_000;
+    expect(hoursLeft).toBeGreaterThan(71.9);
+    expect(hoursLeft).toBeLessThanOrEqual(72);
     const own = await call(tokens.ada, 'POST', `/sanitize/${id}/approvals`, { decision: 'approve', reportHash: run.reportHash });
     expect(own.statusCode).toBe(422);
     expect(own.json().detail).toMatch(/requester of a run may not approve it/);
