@@ -1,7 +1,8 @@
 // Executing an approved sanitize report on real services: only the report's items are
 // touched, each is re-checked (skipped with its reason when it changed), deletes stop
-// at the run's limit, and kill -9 of the host worker mid-execution does no item twice.
-import { appendFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+// at the run's limit, kill -9 of the host worker mid-execution does no item twice, and
+// on a really tiered share a missing plan is re-queued and a re-warmed stub rehydrated.
+import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { QUARANTINE_DIR } from '../../activities/sanitize-host';
@@ -9,6 +10,7 @@ import { objectKey, targetUri } from '../../lib/target-uri';
 import { startHarness, type Harness } from '../support/harness';
 import { installAdminToken, issueTokenViaApi, onboardViaApi, type TestTenant } from '../support/tenants';
 import { buildTierFixture, type TierFixture } from '../support/tier-fixture';
+import { buildTree, configureShare, contentOf, loadScan, makeRoots, planShare, scanRowsOf, startRun, tierRows, type TreeFile } from '../support/tiering-tree';
 import { HostWorkerProcess, requireCurrentBuild } from '../support/tiering-worker';
 
 jest.setTimeout(300_000);
@@ -118,5 +120,33 @@ describe('sanitize execution', () => {
       await worker.stop();
     }
     expect(kills).toBeGreaterThanOrEqual(1);
+  });
+
+  it('on a tiered share, re-queues a plan whose copy was never made and rehydrates a re-warmed stub', async () => {
+    const share = 'sanitize-tiered';
+    const roots = makeRoots(share);
+    const files: TreeFile[] = ['kept', 'warm', 'unacted'].map((name, i) => ({ relPath: `p/${name}.bin`, size: 700 + i, idleDays: 500 }));
+    buildTree(roots.source, files);
+    await loadScan(harness.pool, tenant.tenantId, share, scanRowsOf(roots.source, files));
+    await configureShare(harness.app, tenant.adminToken, share, { hostId: harness.hostId, roots });
+    const { planId } = await planShare(harness.app, harness.temporal, tenant.adminToken, share);
+    const act = await startRun(harness.app, tenant.adminToken, `/api/v1/tiering/plans/${planId}/act`, { options: { maxFiles: 2 } });
+    expect(await harness.temporal.workflow.getHandle(act.workflowId).result()).toMatchObject({ summary: { stubbed: 2 } });
+    await harness.admin.query(`UPDATE tier_object SET rewarmed = true WHERE tenant_id = $1 AND share_name = $2 AND name = 'warm.bin'`, [tenant.tenantId, share]);
+
+    const { id } = (await call(tokens.olga, 'POST', '/sanitize', { share })).json() as { id: string };
+    const run = await waitForStatus(id, ['AWAITING_APPROVAL']);
+    expect(run.items.map((item: { category: string; proposedAction: string; fullPath: string }) => [item.category, item.proposedAction, item.fullPath])).toEqual([
+      ['MISSING', 'requeue_missing', join(roots.source, 'p/unacted.bin')], ['STALE', 'rehydrate_stale', join(roots.source, 'p/warm.bin')],
+    ]);
+    await approveTwice(id, run.reportHash);
+    const done = await waitForStatus(id, ['COMPLETED', 'FAILED']);
+    expect(done.status).toBe('COMPLETED');
+    expect(done.items.map((item: { outcome: string }) => item.outcome)).toEqual(['done', 'done']);
+    expect(readFileSync(join(roots.source, 'p/warm.bin'))).toEqual(contentOf(files[1]));
+    const rows = await tierRows(harness.admin, tenant.tenantId, 'share_name = $2', [share]);
+    expect(rows.map((row) => [row.rel_path, row.state, row.last_outcome])).toEqual([
+      ['p/kept.bin', 'STUBBED', 'stubbed'], ['p/unacted.bin', 'PLANNED', 'REQUEUED'], ['p/warm.bin', 'REHYDRATED', 'rehydrated'],
+    ]);
   });
 });
