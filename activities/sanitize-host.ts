@@ -16,6 +16,7 @@ import { decodeKey, encodeSegment, keyOfUri, targetUri, TEMP_SUFFIX } from '../l
 import { NotFoundError } from './errors';
 
 export const QUARANTINE_DIR = '.strata-quarantine';
+const ORPHAN_PAGE = 200;
 const BATCH = 5_000;
 
 interface InventoryProgress { lastKey: string | null; objects: number; bytes: number }
@@ -98,19 +99,23 @@ export function createSanitizeHostActivities({ pool }: { pool: Pool }) {
       return { objects: progress.objects, bytes: progress.bytes };
     },
 
-    async executeOrphanItems(input: { tenantId: string; shareName: string; runId: string; actor: string; maxDeletes: number }): Promise<{ done: number; skipped: number }> {
+    /** Executes the run's pending orphan items, all of them or (maxItems) a batch; `more` when items are left. */
+    async executeOrphanItems(input: OrphanInput & { shareName: string; maxItems?: number }): Promise<{ done: number; skipped: number; more: boolean }> {
       const root = await rootOf(pool, input.tenantId, input.shareName);
+      const maxItems = input.maxItems ?? Number.MAX_SAFE_INTEGER;
       let done = 0;
       let skipped = 0;
       for (;;) {
+        const page = Math.min(ORPHAN_PAGE, maxItems - done - skipped);
         const items = await withTenant(pool, { tenantId: input.tenantId, role: 'strata_sanitizer' }, (client) =>
-          pendingFileItems(client, input.runId, ['quarantine_orphan', 'delete_orphan'], 200));
+          pendingFileItems(client, input.runId, ['quarantine_orphan', 'delete_orphan'], page));
         for (const item of items) {
           const result = await executeOrphan(pool, root, input, item);
           if (result === 'done') done += 1; else skipped += 1;
           Context.current().heartbeat({ done, skipped });
         }
-        if (items.length < 200) return { done, skipped };
+        if (items.length < page) return { done, skipped, more: false };
+        if (done + skipped >= maxItems) return { done, skipped, more: true };
       }
     },
   };

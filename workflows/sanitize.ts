@@ -1,7 +1,7 @@
 // sanitize: inventory Tier-2 on the share's host, reconcile in SQL into a hashed
 // report, stop there for a dry run, otherwise pass the two-person gate when
 // anything is destructive, then execute exactly the approved report.
-import { allHandlersFinished, condition, executeChild, proxyActivities, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, executeChild, patched, proxyActivities, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { HostActivities } from '../activities/host';
 import { dbWrite, hostFs } from '../temporal-config/activity-presets';
@@ -14,6 +14,9 @@ import { statusQuery, type SanitizeInput, type SanitizeOutcome, type SanitizeSta
 
 const db = proxyActivities<Activities>(dbWrite);
 const DEFAULT_DEADLINE_MS = 72 * 3600 * 1000;
+/** Runs from before this execute their orphan items in one activity; later ones in batches, so `status` shows progress. */
+const EXECUTE_IN_BATCHES = 'sanitize-execute-in-batches';
+const EXECUTE_BATCH_ITEMS = 500;
 
 export async function sanitize(input: SanitizeInput): Promise<SanitizeStatus> {
   const status: SanitizeStatus = { phase: 'starting', runId: input.runId };
@@ -61,12 +64,25 @@ export async function sanitize(input: SanitizeInput): Promise<SanitizeStatus> {
   await db.setSanitizeStatus({ ...ref, status: 'EXECUTING' });
   const action = { ...ref, actionId: uuid4(), shareName: input.shareName, requestedBy: input.requestedBy, workflowId: workflowInfo().workflowId };
   await db.recordSanitizeAction({ ...action, status: 'in_progress' });
-  const files = await host.executeOrphanItems({ ...ref, shareName: input.shareName, actor: input.requestedBy, maxDeletes: options.maxDeletes });
+  const orphanInput = { ...ref, shareName: input.shareName, actor: input.requestedBy, maxDeletes: options.maxDeletes };
+  const files = patched(EXECUTE_IN_BATCHES) ? await executeInBatches(host, orphanInput, status) : await host.executeOrphanItems(orphanInput);
   const rows = await db.applySanitizeDatabaseFixes({ ...ref, actor: input.requestedBy });
   const warm = await rehydrateStale(input);
   status.executed = { done: files.done + rows.done + warm.done, skipped: files.skipped + rows.skipped + warm.skipped };
   await db.recordSanitizeAction({ ...action, status: 'completed', details: status.executed });
   return finish(status, 'COMPLETED', ref, labels);
+}
+
+async function executeInBatches(host: ReturnType<typeof proxyActivities<HostActivities>>, input: Parameters<HostActivities['executeOrphanItems']>[0], status: SanitizeStatus) {
+  const total = { done: 0, skipped: 0 };
+  for (let more = true; more;) {
+    const batch = await host.executeOrphanItems({ ...input, maxItems: EXECUTE_BATCH_ITEMS });
+    total.done += batch.done;
+    total.skipped += batch.skipped;
+    status.executed = { ...total };
+    more = batch.more;
+  }
+  return total;
 }
 
 async function finish(status: SanitizeStatus, outcome: SanitizeOutcome, ref: { tenantId: string; runId: string }, labels: { tenantCode: string; shareName: string }) {

@@ -6,6 +6,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, write
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { QUARANTINE_DIR } from '../../activities/sanitize-host';
+import { statusQuery } from '../../workflows/sanitize.messages';
 import { objectKey, targetUri } from '../../lib/target-uri';
 import { startHarness, type Harness } from '../support/harness';
 import { installAdminToken, issueTokenViaApi, onboardViaApi, type TestTenant } from '../support/tenants';
@@ -148,5 +149,25 @@ describe('sanitize execution', () => {
     expect(rows.map((row) => [row.rel_path, row.state, row.last_outcome])).toEqual([
       ['p/kept.bin', 'STUBBED', 'stubbed'], ['p/unacted.bin', 'PLANNED', 'REQUEUED'], ['p/warm.bin', 'REHYDRATED', 'rehydrated'],
     ]);
+  });
+
+  it('shows its execution progress in status, batch by batch', async () => {
+    const fixture = await buildTierFixture(harness.admin, tenant.tenantId, harness.hostId);
+    for (let i = 0; i < 1200; i += 1) putObject(fixture, `many/o-${i}.bin`, 1);
+    const { id, workflowId } = (await call(tokens.olga, 'POST', '/sanitize', { share: fixture.shareName })).json() as { id: string; workflowId: string };
+    const run = await waitForStatus(id, ['AWAITING_APPROVAL']);
+    await approveTwice(id, run.reportHash);
+    const handle = harness.temporal.workflow.getHandle(workflowId);
+    const seen = new Set<number>();
+    for (let i = 0; i < 3000; i += 1) {
+      const status = await handle.query(statusQuery);
+      if (status.executed) seen.add(status.executed.done);
+      if (status.outcome) break;
+      await sleep(20);
+    }
+    expect([...seen].some((done) => done > 0 && done < 1201)).toBe(true);
+    expect((await handle.query(statusQuery))).toMatchObject({ outcome: 'COMPLETED', executed: { done: 1201 + 3, skipped: 0 } });
+    const batches = (await handle.fetchHistory()).events?.filter((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'executeOrphanItems');
+    expect(batches).toHaveLength(3);
   });
 });

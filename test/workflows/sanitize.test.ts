@@ -129,7 +129,7 @@ describe('sanitize', () => {
     const action = await harness.admin.query(`SELECT a.status, array_agg(e.to_status ORDER BY e.id) AS events FROM action a JOIN action_event e ON e.action_id = a.id
       WHERE a.subject = $1 GROUP BY a.status`, [id]);
     expect(action.rows).toEqual([{ status: 'completed', events: ['in_progress', 'completed'] }]);
-    await maybeRecordHistory('sanitize-approved', harness.temporal.workflow.getHandle(workflowId));
+    await maybeRecordHistory('sanitize-approved-batched', harness.temporal.workflow.getHandle(workflowId));
   });
 
   it('ends REJECTED with nothing changed when an approver rejects', async () => {
