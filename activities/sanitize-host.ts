@@ -14,6 +14,8 @@ import { targetRootOf } from '../db/queries/sanitize';
 import { countDone, isReferenced, markItem, markStarted, pendingFileItems } from '../db/queries/sanitize-items';
 import { decodeKey, encodeSegment, keyOfUri, targetUri, TEMP_SUFFIX } from '../lib/target-uri';
 import { NotFoundError } from './errors';
+import { lgetxattr } from './ffi';
+import { COPY_OF_ATTRIBUTE, parseCopyOf } from './tiering-copy';
 
 export const QUARANTINE_DIR = '.strata-quarantine';
 const ORPHAN_PAGE = 200;
@@ -86,7 +88,8 @@ export function createSanitizeHostActivities({ pool }: { pool: Pool }) {
         for await (const entry of walkSorted(join(root.path, shareSegment), [], resumeAfter)) {
           const key = [shareSegment, ...entry.segments].join('/');
           const decoded = decodeKey(key);
-          batch.push({ uri: targetUri(root.uri, key), size: entry.size, tag: decoded ? decoded.segments.join('/') : null });
+          const tag = decoded ? decoded.segments.join('/') : recordedSource(join(root.path, shareSegment, ...entry.segments));
+          batch.push({ uri: targetUri(root.uri, key), size: entry.size, tag });
           lastKey = key;
           if (batch.length >= BATCH) await flush(key);
         }
@@ -119,6 +122,15 @@ export function createSanitizeHostActivities({ pool }: { pool: Pool }) {
       }
     },
   };
+}
+
+/** A hashed key does not say its path: the copy's label, where it has one, does. */
+function recordedSource(path: string): string | null {
+  try {
+    return parseCopyOf(lgetxattr(path, COPY_OF_ATTRIBUTE));
+  } catch {
+    return null;
+  }
 }
 
 type Root = { uri: string; path: string };

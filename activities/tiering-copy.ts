@@ -127,10 +127,19 @@ function copyFailure(inFd: number, item: StageRequest, source: { size: number; s
   return null;
 }
 
+/** The attribute on a Tier-2 copy whose key does not say its source path: "<sha256> <source path>". */
+export const COPY_OF_ATTRIBUTE = 'user.strata.copy_of';
+
+/** The source path a copy's label records, or null when it has none. */
+export function parseCopyOf(value: Buffer | null): string | null {
+  const text = value?.toString('utf8') ?? '';
+  return /^[0-9a-f]{64} ./s.test(text) ? text.slice(65) : null;
+}
+
 /** Labels the Tier-2 copy with its source path and hash for inventories; targets without xattrs go without. */
 function tagCopy(fd: number, label: string, sha256: string): void {
   try {
-    fsetxattr(fd, 'user.strata.copy_of', Buffer.from(`${sha256} ${label}`, 'utf8'));
+    fsetxattr(fd, COPY_OF_ATTRIBUTE, Buffer.from(`${sha256} ${label}`, 'utf8'));
   } catch (error) {
     if (!['ENOTSUP', 'EOPNOTSUPP', 'E2BIG', 'ERANGE'].includes((error as { code?: string }).code ?? '')) throw error;
   }

@@ -1,11 +1,14 @@
 // Sanitize's host activities after a crash: an orphan already moved to quarantine
 // (or deleted) before the worker died is recorded once, as done, and never touched
 // again; a resumed inventory picks up after its last checkpoint without duplicate rows.
-import { existsSync, readdirSync, renameSync, mkdirSync, unlinkSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync, mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createSanitizeHostActivities, QUARANTINE_DIR } from '../../activities/sanitize-host';
 import { createSanitizeActivities } from '../../activities/sanitize';
+import { lsetxattr } from '../../activities/ffi';
+import { COPY_OF_ATTRIBUTE } from '../../activities/tiering-copy';
+import { decodeKey, objectKey, targetUri } from '../../lib/target-uri';
 import { startHarness, type Harness } from '../support/harness';
 import { installAdminToken, onboardViaApi, type TestTenant } from '../support/tenants';
 import { buildTierFixture, type TierFixture } from '../support/tier-fixture';
@@ -45,8 +48,8 @@ describe('sanitize host activities after a crash', () => {
     mkdirSync(dirname(quarantined), { recursive: true });
     renameSync(join(fixture.tier2Root, key), quarantined);
     const input = { tenantId: tenant.tenantId, shareName: fixture.shareName, runId, actor: 'olga', maxDeletes: 10 };
-    expect(await new MockActivityEnvironment().run(host().executeOrphanItems, input)).toEqual({ done: 1, skipped: 0 });
-    expect(await new MockActivityEnvironment().run(host().executeOrphanItems, input)).toEqual({ done: 0, skipped: 0 });
+    expect(await new MockActivityEnvironment().run(host().executeOrphanItems, input)).toEqual({ done: 1, skipped: 0, more: false });
+    expect(await new MockActivityEnvironment().run(host().executeOrphanItems, input)).toEqual({ done: 0, skipped: 0, more: false });
     expect(existsSync(quarantined)).toBe(true);
     expect(readdirSync(join(fixture.tier2Root, QUARANTINE_DIR, runId), { recursive: true }).filter((p) => String(p).endsWith('orphan.bin'))).toHaveLength(1);
     const audit = await harness.admin.query(`SELECT count(*)::int AS n FROM audit_log WHERE tenant_id = $1 AND action = 'sanitize.quarantine_orphan'`, [tenant.tenantId]);
@@ -64,8 +67,8 @@ describe('sanitize host activities after a crash', () => {
     await harness.admin.query(`UPDATE sanitize_item SET executed_at = now() WHERE run_id = $1 AND proposed_action = 'delete_orphan'`, [deleteRun]);
     unlinkSync(join(deleting.tier2Root, deleting.uris.orphan.slice(deleting.rootUri.length + 1)));
     const input = { tenantId: tenant.tenantId, shareName: deleting.shareName, runId: deleteRun, actor: 'olga', maxDeletes: 10 };
-    expect(await new MockActivityEnvironment().run(host().executeOrphanItems, input)).toEqual({ done: 1, skipped: 0 });
-    expect(await new MockActivityEnvironment().run(host().executeOrphanItems, input)).toEqual({ done: 0, skipped: 0 });
+    expect(await new MockActivityEnvironment().run(host().executeOrphanItems, input)).toEqual({ done: 1, skipped: 0, more: false });
+    expect(await new MockActivityEnvironment().run(host().executeOrphanItems, input)).toEqual({ done: 0, skipped: 0, more: false });
     const item = await harness.admin.query(`SELECT outcome, outcome_reason FROM sanitize_item WHERE run_id = $1 AND proposed_action = 'delete_orphan'`, [deleteRun]);
     expect(item.rows).toEqual([{ outcome: 'done', outcome_reason: null }]);
 
@@ -75,8 +78,26 @@ describe('sanitize host activities after a crash', () => {
     await new MockActivityEnvironment().run(host().inventoryTier2, { tenantId: tenant.tenantId, shareName: vanished.shareName, runId: vanishedRun });
     await central().reconcileSanitizeRun({ tenantId: tenant.tenantId, runId: vanishedRun, shareName: vanished.shareName, options: deleteOptions, nowUnix: Math.floor(Date.now() / 1000) });
     unlinkSync(join(vanished.tier2Root, vanished.uris.orphan.slice(vanished.rootUri.length + 1)));
-    expect(await new MockActivityEnvironment().run(host().executeOrphanItems, { ...input, shareName: vanished.shareName, runId: vanishedRun })).toEqual({ done: 0, skipped: 1 });
+    expect(await new MockActivityEnvironment().run(host().executeOrphanItems, { ...input, shareName: vanished.shareName, runId: vanishedRun })).toEqual({ done: 0, skipped: 1, more: false });
     const skipped = await harness.admin.query(`SELECT outcome, outcome_reason FROM sanitize_item WHERE run_id = $1 AND proposed_action = 'delete_orphan'`, [vanishedRun]);
     expect(skipped.rows).toEqual([{ outcome: 'skipped', outcome_reason: 'object is gone' }]);
+  });
+
+  it('records the source path of an object under a hashed key from its copy label', async () => {
+    const labelled = await buildTierFixture(harness.admin, tenant.tenantId, harness.hostId);
+    const segments = ['deep', ...Array.from({ length: 12 }, (_v, i) => `${'long-name-'.repeat(30)}${i}`)];
+    const key = objectKey(labelled.shareName, segments);
+    expect(decodeKey(key)).toBeNull();
+    const path = join(labelled.tier2Root, key);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, 'hashed');
+    const source = `/srv/share/${segments.join('/')}`;
+    lsetxattr(path, COPY_OF_ATTRIBUTE, Buffer.from(`${'b'.repeat(64)} ${source}`));
+    const labelRun = '9c4f6d85-b0a1-4e3d-8f4a-5b6c7d8e9fa0';
+    await central().createSanitizeRun({ tenantId: tenant.tenantId, runId: labelRun, shareName: labelled.shareName, requestedBy: 'olga', workflowId: 'test-label', options });
+    await new MockActivityEnvironment().run(host().inventoryTier2, { tenantId: tenant.tenantId, shareName: labelled.shareName, runId: labelRun });
+    const rows = await harness.admin.query('SELECT target_uri, tag_full_path FROM tier2_inventory WHERE share_name = $1 ORDER BY target_uri', [labelled.shareName]);
+    expect(rows.rows.find((row) => row.target_uri === targetUri(labelled.rootUri, key))?.tag_full_path).toBe(source);
+    expect(rows.rows.find((row) => row.target_uri === labelled.uris.orphan)?.tag_full_path).toBe('projects/orphan.bin');
   });
 });
