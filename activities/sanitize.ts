@@ -1,14 +1,17 @@
 // Central sanitize activities: the run record, the SQL reconciliation and its
 // hashed CSV report, database-only fixes, and the action log of the execution.
 import { createHash } from 'node:crypto';
+import { Context } from '@temporalio/activity';
+import { WorkflowNotFoundError } from '@temporalio/common';
 import { to as copyTo } from 'pg-copy-streams';
 import type { PoolClient } from 'pg';
 import { withTenant } from '../db/tenant-tx';
+import { sqlState, UNIQUE_VIOLATION } from '../db/sqlstate';
 import { appendAudit } from '../db/queries/audit';
 import * as sanitize from '../db/queries/sanitize';
 import { applyDatabaseFix, DATABASE_ACTIONS, outcomeSummary, pendingRehydrates, settleRehydrates } from '../db/queries/sanitize-items';
 import type { ActivityDeps } from './deps';
-import { NotFoundError } from './errors';
+import { ConflictError, NotFoundError } from './errors';
 
 export interface SanitizeRunRef { tenantId: string; runId: string }
 
@@ -19,17 +22,45 @@ export async function hashReport(client: PoolClient, runId: string): Promise<str
   return hash.digest('hex');
 }
 
+/** Inserts the run and its audit entry; returns the share's other unfinished run instead, if there is one. */
+async function insertUnlessBlocked(client: PoolClient, input: SanitizeRunRef & { shareName: string; requestedBy: string; workflowId: string; options: sanitize.SanitizeOptions }) {
+  const other = await sanitize.activeRunOf(client, input.shareName, input.runId);
+  if (other) return other;
+  await sanitize.insertRun(client, { id: input.runId, tenantId: input.tenantId, shareName: input.shareName, requestedBy: input.requestedBy, workflowId: input.workflowId, options: input.options });
+  await appendAudit(client, input.tenantId, { actor: input.requestedBy, action: 'sanitize.requested', target: input.shareName,
+    details: { runId: input.runId, options: input.options }, eventKey: `sanitize.requested/${input.runId}` });
+  return undefined;
+}
+
+async function workflowRunning(workflowId: string): Promise<boolean> {
+  try {
+    return (await Context.current().client.workflow.getHandle(workflowId).describe()).status.name === 'RUNNING';
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return false;
+    throw error;
+  }
+}
+
 export function createSanitizeActivities({ pool }: Pick<ActivityDeps, 'pool'>) {
   const asSanitizer = <T>(tenantId: string, work: (client: PoolClient) => Promise<T>) =>
     withTenant(pool, { tenantId, role: 'strata_sanitizer' }, work);
 
   return {
+    /** Records the run, unless another run of the share is unfinished (one whose workflow has ended is closed as FAILED first). */
     async createSanitizeRun(input: SanitizeRunRef & { shareName: string; requestedBy: string; workflowId: string; options: sanitize.SanitizeOptions }): Promise<void> {
-      await asSanitizer(input.tenantId, async (client) => {
-        await sanitize.insertRun(client, { id: input.runId, tenantId: input.tenantId, shareName: input.shareName, requestedBy: input.requestedBy, workflowId: input.workflowId, options: input.options });
-        await appendAudit(client, input.tenantId, { actor: input.requestedBy, action: 'sanitize.requested', target: input.shareName,
-          details: { runId: input.runId, options: input.options }, eventKey: `sanitize.requested/${input.runId}` });
-      });
+      for (let attempt = 1; ; attempt += 1) {
+        const blocking = await asSanitizer(input.tenantId, (client) => insertUnlessBlocked(client, input)).catch((error: unknown) => {
+          // Two runs started at once: the other one's row won the share's one-active-run index.
+          if (sqlState(error) === UNIQUE_VIOLATION && attempt < 3) return null;
+          throw error;
+        });
+        if (blocking === undefined) return;
+        if (blocking === null) continue;
+        if (await workflowRunning(blocking.workflowId)) {
+          throw new ConflictError(`share ${input.shareName} has an unfinished sanitize run ${blocking.id} (${blocking.status}): reject it or let it finish first`);
+        }
+        await asSanitizer(input.tenantId, (client) => sanitize.setRunStatus(client, blocking.id, 'FAILED', { failure: 'its workflow ended without finishing the run' }));
+      }
     },
 
     async hostOfShare(input: { tenantId: string; shareName: string }): Promise<string> {

@@ -10,8 +10,9 @@ import { approveUpdate } from '../../workflows/approvalGate.messages';
 import { withTenant } from '../../db/tenant-tx';
 import { appendAudit } from '../../db/queries/audit';
 import { getShareConfig } from '../../db/queries/tiering-config';
+import { activeRunOf } from '../../db/queries/sanitize';
 import { callerFor } from '../auth';
-import { HttpProblem, notFound } from '../problem';
+import { conflict, HttpProblem, notFound } from '../problem';
 import type { ApiContext } from '../context';
 import { findRun, listRuns, reportStream, runItems } from './store';
 import { approvalSchema, getSchema, listSchema, startSchema } from './schema';
@@ -29,6 +30,7 @@ export function sanitizeRoutes(context: ApiContext): FastifyPluginAsyncZod {
       const body = request.body;
       const share = await withTenant(context.pool, { tenantId: caller.tenantId, role: 'strata_api' }, (client) => getShareConfig(client, body.share));
       if (!share) throw notFound(`share ${body.share} has no tiering configuration: PUT /api/v1/tiering/shares/${body.share} first`);
+      await refuseWhileAnotherRunIsActive(context, caller.tenantId, body.share);
       const input: SanitizeInput = {
         tenantId: caller.tenantId, tenantCode: caller.tenantCode, shareName: body.share, runId: randomUUID(), requestedBy: caller.userName,
         dryRun: body.dryRun, orphanAction: body.orphanAction, maxDeletes: body.maxDeletes, idleDays: body.idleDays,
@@ -80,4 +82,12 @@ export function sanitizeRoutes(context: ApiContext): FastifyPluginAsyncZod {
       }
     });
   };
+}
+
+/** One unfinished run per share (sanitize_run_one_active); a run whose workflow has ended is closed by the next run's start. */
+async function refuseWhileAnotherRunIsActive(context: ApiContext, tenantId: string, shareName: string): Promise<void> {
+  const active = await withTenant(context.pool, { tenantId, role: 'strata_report' }, (client) => activeRunOf(client, shareName));
+  if (!active) return;
+  const running = await context.temporal.workflow.getHandle(active.workflowId).describe().then((run) => run.status.name === 'RUNNING', () => false);
+  if (running) throw conflict(`share ${shareName} has an unfinished sanitize run ${active.id} (${active.status}): reject it or let it finish first`);
 }

@@ -11,6 +11,16 @@ export async function insertRun(client: PoolClient, run: { id: string; tenantId:
     [run.id, run.tenantId, run.shareName, run.requestedBy, run.workflowId, JSON.stringify(run.options)]);
 }
 
+export const ACTIVE_RUN_INDEX = 'sanitize_run_one_active';
+
+/** The share's unfinished run (at most one: sanitize_run_one_active), other than exceptId. */
+export async function activeRunOf(client: PoolClient, shareName: string, exceptId: string | null = null): Promise<{ id: string; status: string; workflowId: string } | undefined> {
+  return (await client.query(
+    `SELECT id, status, workflow_id AS "workflowId" FROM sanitize_run
+      WHERE share_name = $1 AND status IN ('INVENTORY', 'RECONCILING', 'AWAITING_APPROVAL', 'EXECUTING') AND id IS DISTINCT FROM $2`,
+    [shareName, exceptId])).rows[0];
+}
+
 export async function setRunStatus(client: PoolClient, runId: string, status: string, summary?: Record<string, unknown>): Promise<void> {
   await client.query(
     `UPDATE sanitize_run SET status = $2, summary = summary || coalesce($3::jsonb, '{}'::jsonb), updated_at = now(),

@@ -100,4 +100,14 @@ describe('sanitize host activities after a crash', () => {
     expect(rows.rows.find((row) => row.target_uri === targetUri(labelled.rootUri, key))?.tag_full_path).toBe(source);
     expect(rows.rows.find((row) => row.target_uri === labelled.uris.orphan)?.tag_full_path).toBe('projects/orphan.bin');
   });
+
+  it('lets the database hold one unfinished run per share, however two starts race', async () => {
+    const raced = await buildTierFixture(harness.admin, tenant.tenantId, harness.hostId);
+    const insert = (id: string, status: string) => harness.admin.query(
+      `INSERT INTO sanitize_run (id, tenant_id, share_name, requested_by, workflow_id, options, status) VALUES ($1, $2, $3, 'olga', 'wf', '{}', $4)`,
+      [id, tenant.tenantId, raced.shareName, status]);
+    await insert('0b5a7e96-c1b2-4f4e-9a5b-6c7d8e9fa0b1', 'COMPLETED');
+    await insert('1c6b8fa7-d2c3-4a5f-8b6c-7d8e9fa0b1c2', 'AWAITING_APPROVAL');
+    await expect(insert('2d7c9ab8-e3d4-4b6a-9c7d-8e9fa0b1c2d3', 'INVENTORY')).rejects.toMatchObject({ code: '23505', constraint: 'sanitize_run_one_active' });
+  });
 });

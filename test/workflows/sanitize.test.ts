@@ -155,6 +155,22 @@ describe('sanitize', () => {
     expect(audit.rows).toEqual([{ actor: 'strata', details: expect.objectContaining({ approvals: 0, required: 2 }) }]);
   });
 
+  it('keeps one unfinished run per share: a second start is refused naming the first, and a run whose workflow was terminated is closed by the next', async () => {
+    const fixture = await buildTierFixture(harness.admin, tenant.tenantId, harness.hostId);
+    const first = await startRun(fixture);
+    const pending = await waitForStatus(first.id, ['AWAITING_APPROVAL']);
+    const refused = await call(tokens.olga, 'POST', '/sanitize', { share: fixture.shareName });
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json().detail).toContain(`unfinished sanitize run ${first.id} (AWAITING_APPROVAL)`);
+    await harness.temporal.workflow.getHandle(first.workflowId).terminate('test: an operator ended it by hand');
+    const second = await startRun(fixture);
+    const closed = await waitForStatus(first.id, ['FAILED']);
+    expect(closed.summary).toEqual({ failure: 'its workflow ended without finishing the run' });
+    const next = await waitForStatus(second.id, ['AWAITING_APPROVAL']);
+    expect(next.reportHash).toBe(pending.reportHash);
+    expect((await call(tokens.ann, 'POST', `/sanitize/${second.id}/approvals`, { decision: 'reject', reportHash: next.reportHash, reason: 'test over' })).statusCode).toBe(200);
+  });
+
   it('executes a report with nothing destructive in it without waiting for approvals', async () => {
     const fixture = await buildTierFixture(harness.admin, tenant.tenantId, harness.hostId);
     unlinkSync(join(fixture.tier2Root, fixture.uris.orphan.slice(fixture.rootUri.length + 1)));
