@@ -216,6 +216,9 @@ describe('sanitize', () => {
     expect(gate.approvals.map((a) => a.approver)).toEqual(['ann']);
     expect(gate.refusals.map((r) => [r.approver, r.via])).toEqual([['olga', 'signal'], ['vic', 'signal']]);
     expect(gate.refusals[1].reason).toMatch(/does not hold role approver/);
+    const refusedSignals = await harness.admin.query(`SELECT actor, details->>'via' AS via FROM audit_log WHERE tenant_id = $1 AND action = 'approval.refused' AND target = $2 ORDER BY seq`,
+      [tenant.tenantId, `sanitize/${id}`]);
+    expect(refusedSignals.rows).toEqual([{ actor: 'olga', via: 'signal' }, { actor: 'vic', via: 'signal' }]);
     const pending = await waitForStatus(id, ['AWAITING_APPROVAL']);
     expect(pending.live.gate).toMatchObject({ status: 'PENDING', approvals: [{ approver: 'ann' }], refusals: [{ approver: 'olga', via: 'signal' }, { approver: 'vic', via: 'signal' }] });
     signal({ approver: 'bob', role: 'approver', reportHash: run.reportHash });
