@@ -51,7 +51,8 @@ export function createSanitizeActivities({ pool }: Pick<ActivityDeps, 'pool'>) {
       for (let attempt = 1; ; attempt += 1) {
         const blocking = await asSanitizer(input.tenantId, (client) => insertUnlessBlocked(client, input)).catch((error: unknown) => {
           // Two runs started at once: the other one's row won the share's one-active-run index.
-          if (sqlState(error) === UNIQUE_VIOLATION && attempt < 3) return null;
+          const lostRace = sqlState(error) === UNIQUE_VIOLATION && (error as { constraint?: string }).constraint === sanitize.ACTIVE_RUN_INDEX;
+          if (lostRace && attempt < 3) return null;
           throw error;
         });
         if (blocking === undefined) return;
