@@ -15,7 +15,7 @@ import { countDone, isReferenced, markItem, markStarted, pendingFileItems } from
 import { decodeKey, encodeSegment, keyOfUri, targetUri, TEMP_SUFFIX } from '../lib/target-uri';
 import { NotFoundError } from './errors';
 import { lgetxattr } from './ffi';
-import { COPY_OF_ATTRIBUTE, parseCopyOf } from './tiering-copy';
+import { COPY_OF_ATTRIBUTE, parseCopyOf } from './stub-format';
 
 export const QUARANTINE_DIR = '.strata-quarantine';
 const ORPHAN_PAGE = 200;

@@ -2,11 +2,11 @@
 // hashed CSV report, database-only fixes, and the action log of the execution.
 import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
-import { WorkflowNotFoundError } from '@temporalio/common';
 import { to as copyTo } from 'pg-copy-streams';
 import type { PoolClient } from 'pg';
 import { withTenant } from '../db/tenant-tx';
 import { sqlState, UNIQUE_VIOLATION } from '../db/sqlstate';
+import { workflowRunning } from '../lib/workflow-running';
 import { appendAudit } from '../db/queries/audit';
 import * as sanitize from '../db/queries/sanitize';
 import { applyDatabaseFix, DATABASE_ACTIONS, outcomeSummary, pendingRehydrates, settleRehydrates } from '../db/queries/sanitize-items';
@@ -32,13 +32,8 @@ async function insertUnlessBlocked(client: PoolClient, input: SanitizeRunRef & {
   return undefined;
 }
 
-async function workflowRunning(workflowId: string): Promise<boolean> {
-  try {
-    return (await Context.current().client.workflow.getHandle(workflowId).describe()).status.name === 'RUNNING';
-  } catch (error) {
-    if (error instanceof WorkflowNotFoundError) return false;
-    throw error;
-  }
+function lostActiveRunRace(error: unknown): boolean {
+  return sqlState(error) === UNIQUE_VIOLATION && (error as { constraint?: string }).constraint === sanitize.ACTIVE_RUN_INDEX;
 }
 
 export function createSanitizeActivities({ pool }: Pick<ActivityDeps, 'pool'>) {
@@ -49,16 +44,17 @@ export function createSanitizeActivities({ pool }: Pick<ActivityDeps, 'pool'>) {
     /** Records the run, unless another run of the share is unfinished (one whose workflow has ended is closed as FAILED first). */
     async createSanitizeRun(input: SanitizeRunRef & { shareName: string; requestedBy: string; workflowId: string; options: sanitize.SanitizeOptions }): Promise<void> {
       for (let attempt = 1; ; attempt += 1) {
-        const blocking = await asSanitizer(input.tenantId, (client) => insertUnlessBlocked(client, input)).catch((error: unknown) => {
-          // Two runs started at once: the other one's row won the share's one-active-run index.
-          const lostRace = sqlState(error) === UNIQUE_VIOLATION && (error as { constraint?: string }).constraint === sanitize.ACTIVE_RUN_INDEX;
-          if (lostRace && attempt < 3) return null;
+        let blocking: Awaited<ReturnType<typeof insertUnlessBlocked>>;
+        try {
+          blocking = await asSanitizer(input.tenantId, (client) => insertUnlessBlocked(client, input));
+        } catch (error) {
+          // Two runs started at once and the other one's row won the index: the next pass finds it.
+          if (lostActiveRunRace(error) && attempt < 3) continue;
           throw error;
-        });
-        if (blocking === undefined) return;
-        if (blocking === null) continue;
-        if (await workflowRunning(blocking.workflowId)) {
-          throw new ConflictError(`share ${input.shareName} has an unfinished sanitize run ${blocking.id} (${blocking.status}): reject it or let it finish first`);
+        }
+        if (!blocking) return;
+        if (await workflowRunning(Context.current().client.workflow, blocking.workflowId)) {
+          throw new ConflictError(sanitize.unfinishedRunProblem(input.shareName, blocking));
         }
         await asSanitizer(input.tenantId, (client) => sanitize.setRunStatus(client, blocking.id, 'FAILED', { failure: 'its workflow ended without finishing the run' }));
       }

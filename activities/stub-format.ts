@@ -95,3 +95,16 @@ export function copyXattrs(fromPath: string, toFd: number): void {
     }
   }
 }
+
+/** The label on a Tier-2 copy whose key does not say its source path: "<sha256> <source path>". */
+export const COPY_OF_ATTRIBUTE = 'user.strata.copy_of';
+
+export function formatCopyOf(sha256: string, sourcePath: string): Buffer {
+  return Buffer.from(`${sha256} ${sourcePath}`, 'utf8');
+}
+
+/** The source path a copy's label records, or null when it has none. */
+export function parseCopyOf(value: Buffer | null): string | null {
+  const text = value?.toString('utf8') ?? '';
+  return /^[0-9a-f]{64} ./s.test(text) ? text.slice(65) : null;
+}

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import { dirname } from 'node:path';
 import { fsetxattr } from './ffi';
 import { copyFileRange, ficlone } from './ffi-xattr';
+import { COPY_OF_ATTRIBUTE, formatCopyOf } from './stub-format';
 import { createFresh, ensureDir, errnoCode, fingerprintOf, removeIfPresent, sameFingerprint } from './tiering-fsops';
 import type { StageRequest } from '../lib/tier2-fs';
 import type { Tier2PutResult } from '../lib/tier2-target';
@@ -127,19 +128,10 @@ function copyFailure(inFd: number, item: StageRequest, source: { size: number; s
   return null;
 }
 
-/** The attribute on a Tier-2 copy whose key does not say its source path: "<sha256> <source path>". */
-export const COPY_OF_ATTRIBUTE = 'user.strata.copy_of';
-
-/** The source path a copy's label records, or null when it has none. */
-export function parseCopyOf(value: Buffer | null): string | null {
-  const text = value?.toString('utf8') ?? '';
-  return /^[0-9a-f]{64} ./s.test(text) ? text.slice(65) : null;
-}
-
 /** Labels the Tier-2 copy with its source path and hash for inventories; targets without xattrs go without. */
 function tagCopy(fd: number, label: string, sha256: string): void {
   try {
-    fsetxattr(fd, COPY_OF_ATTRIBUTE, Buffer.from(`${sha256} ${label}`, 'utf8'));
+    fsetxattr(fd, COPY_OF_ATTRIBUTE, formatCopyOf(sha256, label));
   } catch (error) {
     if (!['ENOTSUP', 'EOPNOTSUPP', 'E2BIG', 'ERANGE'].includes((error as { code?: string }).code ?? '')) throw error;
   }

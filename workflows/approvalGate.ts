@@ -19,8 +19,10 @@ export function approvalProblem(state: GateState, input: ApproveInput): string |
   return undefined;
 }
 
-/** Not async on purpose: it hands back the shared gate's own promise, so workflow steps resume exactly as before. */
-/** `expose` receives the live gate state at once (for the run's status query). */
+/**
+ * Not async on purpose: it hands back the shared gate's own promise, so workflow steps
+ * resume exactly as before. `expose` receives the live gate state at once (for the run's status query).
+ */
 export function runApprovalGate(options: GateOptions, expose?: (state: GateState) => void): Promise<GateState> {
   return runGate(options, { rule: approvalProblem, expose });
 }

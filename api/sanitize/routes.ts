@@ -10,7 +10,8 @@ import { approveUpdate } from '../../workflows/approvalGate.messages';
 import { withTenant } from '../../db/tenant-tx';
 import { appendAudit } from '../../db/queries/audit';
 import { getShareConfig } from '../../db/queries/tiering-config';
-import { activeRunOf } from '../../db/queries/sanitize';
+import { activeRunOf, unfinishedRunProblem } from '../../db/queries/sanitize';
+import { workflowRunning } from '../../lib/workflow-running';
 import { callerFor } from '../auth';
 import { conflict, HttpProblem, notFound } from '../problem';
 import type { ApiContext } from '../context';
@@ -88,6 +89,5 @@ export function sanitizeRoutes(context: ApiContext): FastifyPluginAsyncZod {
 async function refuseWhileAnotherRunIsActive(context: ApiContext, tenantId: string, shareName: string): Promise<void> {
   const active = await withTenant(context.pool, { tenantId, role: 'strata_report' }, (client) => activeRunOf(client, shareName));
   if (!active) return;
-  const running = await context.temporal.workflow.getHandle(active.workflowId).describe().then((run) => run.status.name === 'RUNNING', () => false);
-  if (running) throw conflict(`share ${shareName} has an unfinished sanitize run ${active.id} (${active.status}): reject it or let it finish first`);
+  if (await workflowRunning(context.temporal.workflow, active.workflowId)) throw conflict(unfinishedRunProblem(shareName, active));
 }

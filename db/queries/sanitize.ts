@@ -21,6 +21,11 @@ export async function activeRunOf(client: PoolClient, shareName: string, exceptI
     [shareName, exceptId])).rows[0];
 }
 
+/** What refusing a start because of the share's unfinished run says. */
+export function unfinishedRunProblem(shareName: string, run: { id: string; status: string }): string {
+  return `share ${shareName} has an unfinished sanitize run ${run.id} (${run.status}): reject it or let it finish first`;
+}
+
 export async function setRunStatus(client: PoolClient, runId: string, status: string, summary?: Record<string, unknown>): Promise<void> {
   await client.query(
     `UPDATE sanitize_run SET status = $2, summary = summary || coalesce($3::jsonb, '{}'::jsonb), updated_at = now(),

@@ -7,7 +7,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createSanitizeHostActivities, QUARANTINE_DIR } from '../../activities/sanitize-host';
 import { createSanitizeActivities } from '../../activities/sanitize';
 import { lsetxattr } from '../../activities/ffi';
-import { COPY_OF_ATTRIBUTE } from '../../activities/tiering-copy';
+import { COPY_OF_ATTRIBUTE, formatCopyOf } from '../../activities/stub-format';
 import { decodeKey, objectKey, targetUri } from '../../lib/target-uri';
 import { startHarness, type Harness } from '../support/harness';
 import { installAdminToken, onboardViaApi, type TestTenant } from '../support/tenants';
@@ -92,7 +92,7 @@ describe('sanitize host activities after a crash', () => {
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, 'hashed');
     const source = `/srv/share/${segments.join('/')}`;
-    lsetxattr(path, COPY_OF_ATTRIBUTE, Buffer.from(`${'b'.repeat(64)} ${source}`));
+    lsetxattr(path, COPY_OF_ATTRIBUTE, formatCopyOf('b'.repeat(64), source));
     const labelRun = '9c4f6d85-b0a1-4e3d-8f4a-5b6c7d8e9fa0';
     await central().createSanitizeRun({ tenantId: tenant.tenantId, runId: labelRun, shareName: labelled.shareName, requestedBy: 'olga', workflowId: 'test-label', options });
     await new MockActivityEnvironment().run(host().inventoryTier2, { tenantId: tenant.tenantId, shareName: labelled.shareName, runId: labelRun });
