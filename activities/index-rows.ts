@@ -1,5 +1,7 @@
 // Index rows as COPY text for the two per-batch temp tables: the directories whose
 // entries a batch lists (idx_dir) and one row per entry (idx_file).
+import { GrowableBuffer } from '../lib/growable-buffer';
+
 export const FLAG_DIR = 1;
 export const FLAG_SYMLINK = 2;
 export const FLAG_SPECIAL = 4;
@@ -42,15 +44,9 @@ export function copyText(value: string): string {
 }
 
 /** An append-only byte buffer with allocation-free integer formatting (the walk writes millions of fields). */
-class ByteWriter {
-  buf = Buffer.allocUnsafe(1 << 20);
-  length = 0;
-
-  private reserve(bytes: number): void {
-    if (this.length + bytes <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.length + bytes));
-    this.buf.copy(next, 0, 0, this.length);
-    this.buf = next;
+class ByteWriter extends GrowableBuffer {
+  constructor() {
+    super(1 << 20);
   }
 
   /** ASCII written as is (numbers as text, the NULL marker). */

@@ -111,7 +111,7 @@ export function createRemediationHostActivities(deps: HostDeps) {
         const results = await timed(timings, 'workMs', () => remediationPool().run('snapshot', slice));
         await saving;
         saving = background(async () => {
-          await timed(timings, 'saveMs', () => record(input.tenantId, (client) => items.saveSnapshots(client, input.tenantId, input.runId, slice, results)));
+          await timed(timings, 'saveMs', () => record(input.tenantId, (client) => items.saveSnapshots(client, input.tenantId, input.runId, results)));
           tally(results, counts);
           context.heartbeat({ done: start + slice.length });
         });
@@ -128,8 +128,10 @@ export function createRemediationHostActivities(deps: HostDeps) {
     },
 
     async remediationRollbackBatch(input: RemediationBatchInput): Promise<BatchCounts> {
-      return sliced(input, await load(input, 'rollback'), 'rollback',
-        (results) => record(input.tenantId, (client) => items.saveRollbackResults(client, input.runId, results)),
+      return sliced(input, await load(input, 'rollback'), 'rollback', (results, slice) => {
+        const modes = new Map(slice.map((row) => [row.itemNo, row.snapshot.mode]));
+        return record(input.tenantId, (client) => items.saveRollbackResults(client, input.runId, results, (itemNo) => modes.get(itemNo)!));
+      },
         (r) => r.result === 'restored' || r.result === 'unchanged');
     },
 

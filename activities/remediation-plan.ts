@@ -67,7 +67,9 @@ export async function buildPlan(client: PoolClient, tenantId: string, runId: str
   await client.query(`SET LOCAL work_mem = '64MB'`);
   const resolved = await q.resolveScopeIndex(client, scope);
   if (typeof resolved === 'string') throw new NotFoundError(resolved);
-  const filter: q.ScopeFilter = { scanId: resolved.scanId, pathPrefix: resolved.pathPrefix, ownerUid: scope.ownerUid ?? null, type: scope.type ?? 'all' };
+  const filter: q.ScopeFilter = {
+    scanId: resolved.scanId, pathPrefix: resolved.pathPrefix, ownerUid: scope.ownerUid ?? null, type: scope.type ?? 'all', wholeVolume: resolved.wholeVolume,
+  };
   const counts = await q.descriptorsInScope(client, filter);
   const descriptors = (await q.loadDescriptors(client, counts.map((c) => c.id))).filter((sd) => !scope.worldAccessibleOnly || sd.world);
   const filesOf = new Map(counts.map((c) => [c.id, c.files]));

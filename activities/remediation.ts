@@ -6,13 +6,16 @@ import { withTenant } from '../db/tenant-tx';
 import { appendAudit, type AuditEntry } from '../db/queries/audit';
 import * as actions from '../db/queries/actions';
 import * as q from '../db/queries/remediation';
-import { outcomeCounts, type OutcomeCounts } from '../db/queries/remediation-items';
+import { outcomeCounts, restoreIndexRows, type OutcomeCounts } from '../db/queries/remediation-items';
 import { refreshStatistics } from '../db/queries/statistics';
 import { CHECK_VIOLATION, sqlState } from '../db/sqlstate';
 import type { AclPolicy } from '../lib/acl-policy';
 import type { ActivityDeps } from './deps';
 import { ConflictError, NotFoundError } from './errors';
 import { buildPlan, type PlanOptions, type PlanResult, type RemediationScope } from './remediation-plan';
+
+/** Items whose index rows a set-based restore handles per statement. */
+const RESTORE_RANGE = 10_000;
 
 export interface OpenRemediationInput {
   tenantId: string; runId: string; workflowId: string; requestedBy: string; scope: RemediationScope; policy: AclPolicy;
@@ -143,12 +146,12 @@ export function createRemediationActivities({ pool }: Pick<ActivityDeps, 'pool'>
     /** After a rollback: index rows of files back on their snapshot get their old descriptor and mode again (rollback slices do it as they are recorded; run only when they did not report all). */
     async restoreRemediationIndex(input: { tenantId: string; runId: string }): Promise<{ updated: number }> {
       return asRemediator(input.tenantId, async (client) => {
-        const updated = await client.query(
-          `UPDATE file f SET security_id = i.source_sd_id, mode = s.mode
-             FROM remediation_item i JOIN remediation_snapshot s ON s.run_id = i.run_id AND s.item_no = i.item_no
-            WHERE i.run_id = $1 AND i.rollback_outcome IN ('restored', 'unchanged') AND f.id = i.file_id
-              AND f.security_id IS DISTINCT FROM i.source_sd_id`, [input.runId]);
-        return { updated: updated.rowCount ?? 0 };
+        const items = Number((await client.query('SELECT coalesce(max(item_no), 0) AS n FROM remediation_item WHERE run_id = $1', [input.runId])).rows[0].n);
+        let updated = 0;
+        for (let from = 1; from <= items; from += RESTORE_RANGE) {
+          updated += await restoreIndexRows(client, { runId: input.runId, from, to: from + RESTORE_RANGE - 1 });
+        }
+        return { updated };
       });
     },
   };

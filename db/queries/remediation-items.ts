@@ -1,9 +1,12 @@
 // Work items of a remediation by item-number range: what each host phase (snapshot,
 // apply with its read-back verification, rollback, drift) still has to do, and the
 // recording of their results. Recording looks items up by `item_no = ANY(...)`: a join
-// with the slice alone hashed every item of the run for each slice of 1,000.
+// with the slice alone hashed every item of the run for each slice of 1,000. Snapshots
+// are saved packed per slice (remediation_snapshot_slice); runs snapshotted before that
+// have a row per file in remediation_snapshot, and readers take both.
 import type { PoolClient } from 'pg';
 import type { FileState, OpResult, SnapshotItem, SnapshotResult } from '../../activities/remediation-fs';
+import { packSnapshots, unpackSnapshots, type SnapshotRecord } from '../../activities/remediation-snapshot-records';
 
 export type WorkPhase = 'apply' | 'rollback' | 'drift';
 
@@ -12,7 +15,9 @@ export interface ItemRange { runId: string; from: number; to: number }
 /** Items of the range not yet snapshotted: slices are saved in item order, so a retry starts after the last saved one. */
 export async function snapshotWork(client: PoolClient, range: ItemRange): Promise<SnapshotItem[]> {
   const done = await client.query(
-    'SELECT coalesce(max(item_no), $2 - 1) AS last FROM remediation_snapshot WHERE run_id = $1 AND item_no BETWEEN $2 AND $3',
+    `SELECT greatest((SELECT max(item_no) FROM remediation_snapshot WHERE run_id = $1 AND item_no BETWEEN $2 AND $3),
+                     (SELECT max(last_item) FROM remediation_snapshot_slice WHERE run_id = $1 AND first_item BETWEEN $2 AND $3),
+                     $2 - 1) AS last`,
     [range.runId, range.from, range.to]);
   const result = await client.query(
     `SELECT i.item_no AS "itemNo", i.path, i.file_ref::text AS "fileRef", i.is_dir AS "isDir", sd.owner_uid AS "sourceUid",
@@ -24,26 +29,50 @@ export async function snapshotWork(client: PoolClient, range: ItemRange): Promis
 }
 
 /**
- * Stores snapshots (first write wins) and marks items that changed or vanished since
- * planning as skipped, in one statement over arrays (COPY cannot target RLS tables).
+ * Stores a slice's snapshots as one packed row (first write wins: a slice overlapping one
+ * already saved is not saved again) and marks items that changed or vanished since
+ * planning as skipped. Slices of a run are saved one at a time (an advisory lock), so
+ * the overlap check holds between concurrent batches and retried attempts.
  */
-export async function saveSnapshots(client: PoolClient, tenantId: string, runId: string, items: SnapshotItem[], results: SnapshotResult[]): Promise<void> {
+export async function saveSnapshots(client: PoolClient, tenantId: string, runId: string, results: SnapshotResult[]): Promise<void> {
   if (results.length === 0) return;
-  const refOf = new Map(items.map((item) => [item.itemNo, item.fileRef]));
-  const column = <T>(pick: (r: SnapshotResult) => T) => results.map(pick);
+  const first = results[0].itemNo;
+  const last = results[results.length - 1].itemNo;
+  const notOk = results.filter((r) => r.state !== 'ok');
+  await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`remediation-snapshot/${runId}`]);
+  const saved = await client.query(
+    `INSERT INTO remediation_snapshot_slice (tenant_id, run_id, first_item, last_item, items, not_ok, records)
+     SELECT $1, $2, $3, $4, $5, $6, $7
+      WHERE NOT EXISTS (SELECT 1 FROM remediation_snapshot_slice WHERE run_id = $2 AND first_item <= $4 AND last_item >= $3)
+        AND NOT EXISTS (SELECT 1 FROM remediation_snapshot WHERE run_id = $2 AND item_no BETWEEN $3 AND $4)`,
+    [tenantId, runId, first, last, results.length, notOk.length, packSnapshots(results)]);
+  if (saved.rowCount === 0 || notOk.length === 0) return;
   await client.query(
-    `WITH s AS (
-       SELECT * FROM unnest($3::integer[], $4::text[], $5::bigint[], $6::integer[], $7::bytea[], $8::bytea[], $9::bytea[], $10::integer[],
-                            $11::bigint[], $12::bigint[], $13::text[])
-         AS s(item_no, state, file_ref, handle_type, handle, access_acl, default_acl, mode, uid, gid, detail)),
-     saved AS (
-       INSERT INTO remediation_snapshot (tenant_id, run_id, item_no, state, file_ref, handle_type, handle, access_acl, default_acl, mode, uid, gid, detail)
-       SELECT $1, $2, s.* FROM s ON CONFLICT DO NOTHING)
-     UPDATE remediation_item i SET outcome = CASE WHEN s.state = 'changed' THEN 'skipped_changed' ELSE 'skipped_missing' END, outcome_detail = s.detail
-       FROM s WHERE i.run_id = $2 AND i.item_no = ANY($3::integer[]) AND i.item_no = s.item_no AND s.state <> 'ok' AND i.outcome IS NULL`,
-    [tenantId, runId, column((r) => r.itemNo), column((r) => r.state), column((r) => refOf.get(r.itemNo)), column((r) => r.handleType),
-      column((r) => r.handle), column((r) => r.file?.access ?? null), column((r) => r.file?.defaults ?? null), column((r) => r.file?.mode ?? null),
-      column((r) => r.file?.uid ?? null), column((r) => r.file?.gid ?? null), column((r) => r.detail)]);
+    `UPDATE remediation_item i SET outcome = CASE WHEN u.state = 'changed' THEN 'skipped_changed' ELSE 'skipped_missing' END, outcome_detail = u.detail
+       FROM unnest($2::integer[], $3::text[], $4::text[]) AS u(item_no, state, detail)
+      WHERE i.run_id = $1 AND i.item_no = ANY($2::integer[]) AND i.item_no = u.item_no AND i.outcome IS NULL`,
+    [runId, notOk.map((r) => r.itemNo), notOk.map((r) => r.state), notOk.map((r) => r.detail)]);
+}
+
+/** The snapshot of every item in the range that has one, by item number (first write wins). */
+export async function snapshotsOf(client: PoolClient, range: ItemRange): Promise<Map<number, SnapshotRecord>> {
+  const byItem = new Map<number, SnapshotRecord>();
+  const rows = await client.query(
+    `SELECT item_no AS "itemNo", state, handle_type AS "handleType", handle, access_acl AS access, default_acl AS defaults, mode, uid, gid, detail
+       FROM remediation_snapshot WHERE run_id = $1 AND item_no BETWEEN $2 AND $3`, [range.runId, range.from, range.to]);
+  for (const row of rows.rows) {
+    const file = row.mode === null ? null : { access: row.access, defaults: row.defaults, mode: row.mode, uid: Number(row.uid), gid: Number(row.gid) };
+    byItem.set(row.itemNo, { itemNo: row.itemNo, state: row.state, handleType: row.handleType, handle: row.handle, file, detail: row.detail });
+  }
+  const slices = await client.query(
+    `SELECT records FROM remediation_snapshot_slice WHERE run_id = $1 AND first_item <= $3 AND last_item >= $2 ORDER BY first_item, taken_at`,
+    [range.runId, range.from, range.to]);
+  for (const slice of slices.rows) {
+    for (const record of unpackSnapshots(slice.records)) {
+      if (record.itemNo >= range.from && record.itemNo <= range.to && !byItem.has(record.itemNo)) byItem.set(record.itemNo, record);
+    }
+  }
+  return byItem;
 }
 
 const PENDING: Record<WorkPhase, string> = {
@@ -57,22 +86,27 @@ export interface WorkRow {
   targetAcl: Buffer; targetDefault: Buffer | null; targetModeBits: number; targetSdId: string; outcome: string | null;
 }
 
-/** Items of the range the phase still has to do, with their snapshot, in item (inode) order. */
+/** Items of the range the phase still has to do whose file was snapshotted as planned, with that snapshot, in item (inode) order. */
 export async function phaseWork(client: PoolClient, phase: WorkPhase, range: ItemRange): Promise<WorkRow[]> {
   const result = await client.query(
-    `SELECT i.item_no AS "itemNo", i.path, i.file_ref::text AS "fileRef", i.is_dir AS "isDir", s.handle_type AS "handleType", s.handle,
-            s.access_acl AS access, s.default_acl AS defaults, s.mode, s.uid, s.gid, i.target_acl AS "targetAcl",
+    `SELECT i.item_no AS "itemNo", i.path, i.file_ref::text AS "fileRef", i.is_dir AS "isDir", i.target_acl AS "targetAcl",
             i.target_default AS "targetDefault", t.target_mode_bits AS "targetModeBits", i.target_sd_id::text AS "targetSdId", i.outcome
        FROM remediation_item i
-       JOIN remediation_snapshot s ON s.tenant_id = i.tenant_id AND s.run_id = i.run_id AND s.item_no = i.item_no AND s.state = 'ok'
        JOIN remediation_transform t ON t.tenant_id = i.tenant_id AND t.run_id = i.run_id AND t.source_sd_id = i.source_sd_id
-      WHERE i.run_id = $1 AND i.item_no BETWEEN $2 AND $3 AND s.run_id = $1 AND s.item_no BETWEEN $2 AND $3 AND ${PENDING[phase]}
+      WHERE i.run_id = $1 AND i.item_no BETWEEN $2 AND $3 AND ${PENDING[phase]}
       ORDER BY i.item_no`, [range.runId, range.from, range.to]);
-  return result.rows.map((row) => ({
-    itemNo: row.itemNo, path: row.path, fileRef: row.fileRef, isDir: row.isDir, handleType: row.handleType, handle: row.handle,
-    snapshot: { access: row.access, defaults: row.defaults, mode: row.mode, uid: Number(row.uid), gid: Number(row.gid) },
-    targetAcl: row.targetAcl, targetDefault: row.targetDefault, targetModeBits: row.targetModeBits, targetSdId: row.targetSdId, outcome: row.outcome,
-  }));
+  const snapshots = await snapshotsOf(client, range);
+  const rows: WorkRow[] = [];
+  for (const row of result.rows) {
+    const snapshot = snapshots.get(row.itemNo);
+    if (snapshot?.state !== 'ok' || !snapshot.file) continue;
+    rows.push({
+      itemNo: row.itemNo, path: row.path, fileRef: row.fileRef, isDir: row.isDir, handleType: snapshot.handleType, handle: snapshot.handle,
+      snapshot: snapshot.file, targetAcl: row.targetAcl, targetDefault: row.targetDefault, targetModeBits: row.targetModeBits,
+      targetSdId: row.targetSdId, outcome: row.outcome,
+    });
+  }
+  return rows;
 }
 
 /**
@@ -95,20 +129,42 @@ export async function saveApplyResults(client: PoolClient, runId: string, result
     [runId, results.map((r) => r.itemNo), results.map((r) => r.result), results.map((r) => r.detail), results.map((r) => r.verified ?? null)]);
 }
 
-/** Records a slice of rollback results; index rows of files back on their snapshot get their old descriptor and mode in the same statement. */
-export async function saveRollbackResults(client: PoolClient, runId: string, results: OpResult[]): Promise<void> {
+/**
+ * Records a slice of rollback results; index rows of files back on their snapshot get
+ * their old descriptor and their snapshot's mode (`modeOf`) in the same statement.
+ */
+export async function saveRollbackResults(client: PoolClient, runId: string, results: OpResult[], modeOf: (itemNo: number) => number): Promise<void> {
   if (results.length === 0) return;
   await client.query(
     `WITH saved AS (
        UPDATE remediation_item i SET rollback_outcome = u.result, rollback_detail = u.detail
-         FROM unnest($2::integer[], $3::text[], $4::text[]) AS u(item_no, result, detail)
+         FROM unnest($2::integer[], $3::text[], $4::text[], $5::integer[]) AS u(item_no, result, detail, mode)
         WHERE i.run_id = $1 AND i.item_no = ANY($2::integer[]) AND i.item_no = u.item_no
-        RETURNING i.tenant_id, i.item_no, i.file_id, i.source_sd_id, i.rollback_outcome)
-     UPDATE file f SET security_id = saved.source_sd_id, mode = s.mode
-       FROM saved JOIN remediation_snapshot s ON s.tenant_id = saved.tenant_id AND s.run_id = $1 AND s.item_no = saved.item_no
+        RETURNING i.file_id, i.source_sd_id, i.rollback_outcome, u.mode)
+     UPDATE file f SET security_id = saved.source_sd_id, mode = saved.mode
+       FROM saved
       WHERE saved.rollback_outcome IN ('restored', 'unchanged') AND f.id = saved.file_id
         AND f.security_id IS DISTINCT FROM saved.source_sd_id`,
-    [runId, results.map((r) => r.itemNo), results.map((r) => r.result), results.map((r) => r.detail)]);
+    [runId, results.map((r) => r.itemNo), results.map((r) => r.result), results.map((r) => r.detail), results.map((r) => modeOf(r.itemNo))]);
+}
+
+/**
+ * After a rollback, points index rows of files back on their snapshot at their old
+ * descriptor and mode, for items whose slices did not do it (older workers, retries).
+ */
+export async function restoreIndexRows(client: PoolClient, range: ItemRange): Promise<number> {
+  const stale = await client.query(
+    `SELECT i.item_no AS "itemNo", i.file_id AS "fileId", i.source_sd_id AS "sourceSdId" FROM remediation_item i JOIN file f ON f.id = i.file_id
+      WHERE i.run_id = $1 AND i.item_no BETWEEN $2 AND $3 AND i.rollback_outcome IN ('restored', 'unchanged')
+        AND f.security_id IS DISTINCT FROM i.source_sd_id`, [range.runId, range.from, range.to]);
+  if (stale.rowCount === 0) return 0;
+  const snapshots = await snapshotsOf(client, range);
+  const rows = stale.rows.filter((row) => snapshots.get(row.itemNo)?.file);
+  const updated = await client.query(
+    `UPDATE file f SET security_id = u.source_sd_id, mode = u.mode
+       FROM unnest($1::bigint[], $2::bigint[], $3::integer[]) AS u(file_id, source_sd_id, mode) WHERE f.id = u.file_id`,
+    [rows.map((row) => row.fileId), rows.map((row) => row.sourceSdId), rows.map((row) => snapshots.get(row.itemNo)!.file!.mode)]);
+  return updated.rowCount ?? 0;
 }
 
 export type OutcomeCounts = Record<string, number>;
@@ -127,7 +183,8 @@ export async function outcomeCounts(client: PoolClient, runId: string): Promise<
             count(*) FILTER (WHERE rollback_outcome = 'unchanged')::int AS "rollbackUnchanged",
             count(*) FILTER (WHERE rollback_outcome = 'conflict')::int AS "rollbackConflicts",
             count(*) FILTER (WHERE rollback_outcome IN ('failed', 'missing'))::int AS "rollbackFailed",
-            (SELECT count(*) FROM remediation_snapshot s WHERE s.run_id = $1)::int AS snapshots
+            ((SELECT count(*) FROM remediation_snapshot s WHERE s.run_id = $1)
+              + (SELECT coalesce(sum(items), 0) FROM remediation_snapshot_slice s WHERE s.run_id = $1))::int AS snapshots
        FROM remediation_item WHERE run_id = $1`, [runId]);
   return result.rows[0];
 }

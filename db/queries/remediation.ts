@@ -47,7 +47,7 @@ export async function setRunStatus(client: PoolClient, runId: string, status: st
       patch.counters ? JSON.stringify(patch.counters) : null, patch.rollbackUntil !== undefined, patch.rollbackUntil ?? null, patch.finished ?? false]);
 }
 
-export interface ResolvedScope { hostId: string; volume: string; scanId: number; pathPrefix: string; shareId: number | null }
+export interface ResolvedScope { hostId: string; volume: string; scanId: number; pathPrefix: string; shareId: number | null; wholeVolume: boolean }
 
 /** The live index a scope reads: a share's (its root is the path prefix unless one below it is given) or a host path's. */
 export async function resolveScopeIndex(client: PoolClient, scope: { shareId?: number; hostId?: string; pathPrefix?: string }): Promise<ResolvedScope | string> {
@@ -67,7 +67,9 @@ export async function resolveScopeIndex(client: PoolClient, scope: { shareId?: n
     `SELECT volume, current_scan_id AS "scanId" FROM index_volume WHERE host_id = $1 AND current_scan_id IS NOT NULL`, [hostId])).rows;
   const volume = volumes.filter((v) => within(normalized, trimSlash(v.volume))).sort((a, b) => b.volume.length - a.volume.length)[0];
   if (!volume) return `no indexed volume of host ${hostId} contains ${normalized}`;
-  return { hostId, volume: volume.volume, scanId: Number(volume.scanId), pathPrefix: normalized, shareId: scope.shareId ?? null };
+  return {
+    hostId, volume: volume.volume, scanId: Number(volume.scanId), pathPrefix: normalized, shareId: scope.shareId ?? null, wholeVolume: normalized === trimSlash(volume.volume),
+  };
 }
 
 function trimSlash(path: string): string {
@@ -78,25 +80,30 @@ function within(path: string, root: string): boolean {
   return root === '/' || path === root || path.startsWith(`${root}/`);
 }
 
-export interface ScopeFilter { scanId: number; pathPrefix: string; ownerUid: number | null; type: 'file' | 'dir' | 'all' }
+/** wholeVolume: the prefix is the scan's volume root, so every row of the scan is under it and paths need no test. */
+export interface ScopeFilter { scanId: number; pathPrefix: string; ownerUid: number | null; type: 'file' | 'dir' | 'all'; wholeVolume?: boolean }
 
-/** WHERE clause over `file f JOIN dir d` for a scope; parameters start at $first. */
+/** WHERE clause over `file f JOIN dir d` (just `file f` for a whole volume) for a scope; parameters start at $first. */
 function scopeWhere(filter: ScopeFilter, first: number): { sql: string; params: unknown[] } {
-  const p = (k: number) => `$${first + k}`;
-  const prefix = filter.pathPrefix;
-  const cut = prefix.lastIndexOf('/');
-  const parent = cut <= 0 ? '/' : prefix.slice(0, cut);
-  const sql = `f.scan_id = ${p(0)} AND f.security_id IS NOT NULL AND f.flags & ${EXCLUDED_FLAGS} = 0
-    AND (d.dir_path = ${p(1)} OR starts_with(d.dir_path, ${p(2)}) OR (d.dir_path = ${p(3)} AND f.name = ${p(4)}))
-    AND (${p(5)}::bigint IS NULL OR f.uid = ${p(5)})
-    AND (${p(6)}::text = 'all' OR (${p(6)}::text = 'dir') = (f.flags & 1 <> 0))`;
-  return { sql, params: [filter.scanId, prefix, prefix === '/' ? '/' : `${prefix}/`, parent, prefix === '/' ? '' : prefix.slice(cut + 1), filter.ownerUid, filter.type] };
+  const params: unknown[] = [];
+  const p = (value: unknown) => `$${first + params.push(value) - 1}`;
+  const conditions = [`f.scan_id = ${p(filter.scanId)}`, 'f.security_id IS NOT NULL', `f.flags & ${EXCLUDED_FLAGS} = 0`];
+  if (!filter.wholeVolume) {
+    const prefix = filter.pathPrefix;
+    const cut = prefix.lastIndexOf('/');
+    const parent = cut <= 0 ? '/' : prefix.slice(0, cut);
+    conditions.push(`(d.dir_path = ${p(prefix)} OR starts_with(d.dir_path, ${p(prefix === '/' ? '/' : `${prefix}/`)})
+      OR (d.dir_path = ${p(parent)} AND f.name = ${p(prefix === '/' ? '' : prefix.slice(cut + 1))}))`);
+  }
+  if (filter.ownerUid !== null) conditions.push(`f.uid = ${p(filter.ownerUid)}`);
+  if (filter.type !== 'all') conditions.push(`(f.flags & 1 <> 0) = ${p(filter.type === 'dir')}`);
+  return { sql: conditions.join(' AND '), params };
 }
 
 export async function descriptorsInScope(client: PoolClient, filter: ScopeFilter): Promise<{ id: string; files: number }[]> {
   const where = scopeWhere(filter, 1);
   const result = await client.query(
-    `SELECT f.security_id::text AS id, count(*)::bigint AS files FROM file f JOIN dir d ON d.id = f.dir_id
+    `SELECT f.security_id::text AS id, count(*)::bigint AS files FROM file f ${filter.wholeVolume ? '' : 'JOIN dir d ON d.id = f.dir_id'}
       WHERE ${where.sql} GROUP BY f.security_id`, where.params);
   return result.rows.map((row) => ({ id: row.id, files: Number(row.files) }));
 }
@@ -171,7 +178,7 @@ export async function itemsDigest(client: PoolClient, runId: string): Promise<st
 }
 
 export async function storePlan(client: PoolClient, runId: string, plan: {
-  resolved: ResolvedScope; report: Record<string, unknown>; reportHash: string; status: string;
+  resolved: Omit<ResolvedScope, 'wholeVolume'>; report: Record<string, unknown>; reportHash: string; status: string;
 }): Promise<void> {
   await client.query(
     `UPDATE remediation_run SET host_id = $2, volume = $3, scan_id = $4, path_prefix = $5, report = $6, report_hash = $7, status = $8,

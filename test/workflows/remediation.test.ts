@@ -3,7 +3,7 @@
 // planning per descriptor, the approval rules of `execute`, apply with a file changed
 // after planning skipped and compliant files untouched, drift, and a rollback that
 // leaves `getfacl -R` exactly as before; a closed rollback window refuses.
-import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHarness, type Harness } from '../support/harness';
@@ -12,6 +12,7 @@ import {
   bearer, ctimes, getfaclOf, getfaclTree, indexVolume, makeFiles, planViaApi, runView, setfacl, waitFor, waitForStatus,
 } from '../support/remediation-fixtures';
 import { maybeRecordHistory } from '../support/histories';
+import { createRemediationActivities } from '../../activities/remediation';
 import { driftScheduleId } from '../../workflows/driftCheck.messages';
 import { pauseSignal, resumeSignal, statusQuery } from '../../workflows/remediation.messages';
 
@@ -182,6 +183,22 @@ describe('remediation of a real tree', () => {
     expect(activities).not.toEqual(expect.arrayContaining(['restoreRemediationIndex']));
     await maybeRecordHistory('remediation-rolled-back-index-by-slices', handle);
     expect((await rollback(id)).statusCode).toBe(409);
+
+    // The snapshot was saved packed, a row per slice of a batch, covering every item once.
+    const slices = await harness.admin.query(
+      `SELECT count(*)::int AS rows, sum(items)::int AS items, sum(not_ok)::int AS "notOk",
+              (SELECT count(*)::int FROM remediation_snapshot WHERE run_id = $1) AS "perFile"
+         FROM remediation_snapshot_slice WHERE run_id = $1`, [id]);
+    expect(slices.rows[0]).toEqual({ rows: 4, items: 80, notOk: 1, perFile: 0 });
+    // The set-based restore (for batches that did not move their rows) takes each file's mode from its slice.
+    await harness.admin.query(
+      `UPDATE file f SET security_id = i.target_sd_id, mode = f.mode # 4 FROM remediation_item i WHERE i.run_id = $1 AND i.outcome = 'applied' AND f.id = i.file_id`, [id]);
+    const restored = await createRemediationActivities({ pool: harness.pool }).restoreRemediationIndex({ tenantId: tenant.tenantId, runId: id });
+    expect(restored.updated).toBe(79);
+    const indexRows = await harness.admin.query(
+      `SELECT d.dir_path || '/' || f.name AS path, f.mode, f.security_id = i.source_sd_id AS "onSource"
+         FROM remediation_item i JOIN file f ON f.id = i.file_id JOIN dir d ON d.id = f.dir_id WHERE i.run_id = $1 AND i.outcome = 'applied'`, [id]);
+    for (const row of indexRows.rows) expect([row.path, row.mode, row.onSource]).toEqual([row.path, lstatSync(row.path).mode, true]);
   });
 
   it('holds the apply phase while paused and finishes after resume', async () => {

@@ -76,8 +76,14 @@ export const remediationScenario: Scenario = {
         if (end?.status === 'ROLLED_BACK') check(violations, original === after.size, `${target} entries on target after ROLLED_BACK`);
         const counters = end?.counters ?? {};
         check(violations, counters.failed === 0 && counters.pending === 0, `counters ${JSON.stringify(counters)}`);
-        const snapshots = await context.admin.query(`SELECT count(*)::int AS n, count(DISTINCT item_no)::int AS d FROM remediation_snapshot WHERE run_id = $1`, [id]);
-        check(violations, snapshots.rows[0].n === snapshots.rows[0].d, `${snapshots.rows[0].n - snapshots.rows[0].d} duplicate snapshot rows`);
+        // Every item's snapshot saved exactly once: slices cover the items without overlapping.
+        const snapshots = await context.admin.query(
+          `SELECT (SELECT coalesce(sum(items), 0)::int FROM remediation_snapshot_slice WHERE run_id = $1) AS n,
+                  (SELECT count(*)::int FROM remediation_item WHERE run_id = $1) AS items,
+                  (SELECT count(*)::int FROM remediation_snapshot_slice a JOIN remediation_snapshot_slice b ON b.run_id = a.run_id
+                     AND b.first_item > a.first_item AND b.first_item <= a.last_item WHERE a.run_id = $1) AS overlaps`, [id]);
+        const saved = snapshots.rows[0];
+        check(violations, saved.overlaps === 0 && saved.n === saved.items, `${saved.n} snapshots for ${saved.items} items, ${saved.overlaps} overlapping slices`);
         // The index follows the files: every item's row names the descriptor its file ended on.
         const expected = end?.status === 'ROLLED_BACK' ? 'i.source_sd_id' : 'i.target_sd_id';
         const stale = await context.admin.query(
