@@ -7,20 +7,14 @@ import type { PoolClient } from 'pg';
 import { withTenant } from '../../db/tenant-tx';
 import { FOREIGN_KEY_VIOLATION } from '../../db/sqlstate';
 import { startHarness, type Harness } from '../support/harness';
+import { createRunRow } from '../support/remediation-fixtures';
 
 let harness: Harness;
 interface Fixture { tenantId: string; runId: string }
 let a: Fixture;
 let b: Fixture;
 
-async function createRun(tenantId: string): Promise<string> {
-  const runId = randomUUID();
-  await harness.admin.query(`INSERT INTO action (id, tenant_id, kind, requested_by) VALUES ($1, $2, 'remediation', 'test')`, [runId, tenantId]);
-  await harness.admin.query(
-    `INSERT INTO remediation_run (id, tenant_id, action_id, workflow_id, requested_by, scope, policy, options)
-     VALUES ($1, $2, $1, 'wf', 'test', '{}', '{}', '{}')`, [runId, tenantId]);
-  return runId;
-}
+const createRun = (tenantId: string) => createRunRow(harness.admin, tenantId);
 
 async function createTenant(): Promise<Fixture> {
   const tenantId = randomUUID();

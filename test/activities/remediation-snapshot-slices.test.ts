@@ -8,16 +8,13 @@ import { withTenant } from '../../db/tenant-tx';
 import { outcomeCounts, saveSnapshots, snapshotsOf } from '../../db/queries/remediation-items';
 import type { SnapshotResult } from '../../activities/remediation-fs';
 import { startHarness, type Harness } from '../support/harness';
+import { createRunRow } from '../support/remediation-fixtures';
 
 let harness: Harness;
 let tenantId: string;
 
 async function createRun(items: number): Promise<string> {
-  const runId = randomUUID();
-  await harness.admin.query(`INSERT INTO action (id, tenant_id, kind, requested_by) VALUES ($1, $2, 'remediation', 'test')`, [runId, tenantId]);
-  await harness.admin.query(
-    `INSERT INTO remediation_run (id, tenant_id, action_id, workflow_id, requested_by, scope, policy, options)
-     VALUES ($1, $2, $1, 'wf', 'test', '{}', '{}', '{}')`, [runId, tenantId]);
+  const runId = await createRunRow(harness.admin, tenantId);
   await harness.admin.query(
     `INSERT INTO remediation_item (tenant_id, run_id, item_no, file_id, file_ref, is_dir, path, source_sd_id, target_sd_id, target_acl)
      SELECT $1, $2, i, i, i, false, '/f' || i, 1, 2, '\\x02000000' FROM generate_series(1, $3::int) AS i`, [tenantId, runId, items]);

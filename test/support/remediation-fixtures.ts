@@ -1,10 +1,13 @@
 // Test helpers for remediation: trees with real ACLs (setfacl), getfacl dumps and
-// ctimes to compare before and after, indexing a tree, and driving runs via the api.
+// ctimes to compare before and after, indexing a tree, driving runs via the api, and
+// bare run rows for tests of the remediation tables.
 import { spawnSync } from 'node:child_process';
 import { closeSync, lstatSync, mkdirSync, openSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Client } from '@temporalio/client';
+import type { Pool } from 'pg';
+import { randomUUID } from 'node:crypto';
 
 export function sh(command: string, ...args: string[]): string {
   const done = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 1 << 28 });
@@ -92,4 +95,14 @@ export async function waitForStatus(app: FastifyInstance, token: string, id: str
     const view = await runView(app, token, id);
     return statuses.includes(view.status) ? view : undefined;
   }, `remediation ${id} to reach ${statuses.join('|')}`, timeoutMs);
+}
+
+/** A remediation run row (and its action) of a tenant, as the api and the workflow would write it; returns its id. */
+export async function createRunRow(admin: Pool, tenantId: string): Promise<string> {
+  const runId = randomUUID();
+  await admin.query(`INSERT INTO action (id, tenant_id, kind, requested_by) VALUES ($1, $2, 'remediation', 'test')`, [runId, tenantId]);
+  await admin.query(
+    `INSERT INTO remediation_run (id, tenant_id, action_id, workflow_id, requested_by, scope, policy, options)
+     VALUES ($1, $2, $1, 'wf', 'test', '{}', '{}', '{}')`, [runId, tenantId]);
+  return runId;
 }
