@@ -1,5 +1,6 @@
 // The approvals web page: an approver signs in with a token, sees the tenant's
-// runs waiting for approval, reads the report, and approves or rejects.
+// sanitize and remediation runs waiting for approval, reads the report, and approves
+// or rejects (both gates take the same decision body).
 export const APPROVALS_PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>strata approvals</title>
 <style>
@@ -11,15 +12,15 @@ td,th{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;font-size:.9rem}
 <form id="signin"><label>Token <input id="token" type="password" size="60" autocomplete="off"></label>
 <button type="submit">Sign in</button></form>
 <p id="message" role="status"></p>
-<section id="pending" hidden><h2>Waiting for approval</h2><table><thead><tr><th>Run</th><th>Share</th><th>Requested by</th><th>Totals</th><th></th></tr></thead>
+<section id="pending" hidden><h2>Waiting for approval</h2><table><thead><tr><th>Kind</th><th>Run</th><th>Scope</th><th>Requested by</th><th>Totals</th><th></th></tr></thead>
 <tbody id="runs"></tbody></table></section>
-<section id="detail" hidden><h2>Run <code id="run-id"></code></h2>
-<p>Report hash <code id="run-hash"></code> (<a id="run-csv" href="#">CSV</a>)</p>
-<table><thead><tr><th>#</th><th>Category</th><th>Proposed action</th><th>Path</th><th>Target</th><th>Bytes</th></tr></thead><tbody id="items"></tbody></table>
+<section id="detail" hidden><h2><span id="run-kind"></span> run <code id="run-id"></code></h2>
+<p>Report hash <code id="run-hash"></code><span id="run-csv-note"> (<a id="run-csv" href="#">CSV</a>)</span></p>
+<table><thead><tr id="item-headers"></tr></thead><tbody id="items"></tbody></table>
 <p><label>Reason <input id="reason" size="60"></label></p>
 <button id="approve">Approve</button><button id="reject">Reject</button></section>
 <script>
-const state = { token: sessionStorage.getItem('strata-token') || '', run: null };
+const state = { token: sessionStorage.getItem('strata-token') || '', run: null, kind: null };
 const $ = (id) => document.getElementById(id);
 const say = (text, ok) => { $('message').textContent = text; $('message').className = ok ? 'ok' : 'error'; };
 async function api(path, options = {}) {
@@ -29,34 +30,50 @@ async function api(path, options = {}) {
   return body;
 }
 function cell(row, text) { const td = document.createElement('td'); td.textContent = text == null ? '' : String(text); row.appendChild(td); return td; }
+// What differs between the two gates: where runs are listed, reviewed and decided, and how they read.
+const KINDS = {
+  sanitize: { label: 'Sanitize', path: '/sanitize', decide: '/approvals', csv: true,
+    scope: (run) => run.share, totals: (run) => Object.entries(run.totals).map(([k, v]) => k + ': ' + v.items).join(', '),
+    headers: ['#', 'Category', 'Proposed action', 'Path', 'Target', 'Bytes'],
+    cells: (item) => [item.itemNo, item.category, item.proposedAction, item.fullPath, item.targetUri, item.sizeBytes] },
+  remediation: { label: 'Remediation', path: '/remediation', decide: '/execute', csv: false,
+    scope: (run) => run.hostId + ':' + (run.pathPrefix || run.volume), totals: (run) => 'to change: ' + run.toChange + ', transformations: ' + run.transformations,
+    headers: ['#', 'Type', 'Before', 'After', 'Path'],
+    cells: (item) => [item.itemNo, item.type, item.before, item.after, item.path] },
+};
 async function loadRuns(announceEmpty = true) {
-  const { runs } = await api('/sanitize?status=AWAITING_APPROVAL');
-  $('runs').replaceChildren(...runs.map((run) => {
+  const lists = await Promise.all(Object.entries(KINDS).map(async ([kind, spec]) =>
+    (await api(spec.path + '?status=AWAITING_APPROVAL')).runs.map((run) => ({ kind, spec, run }))));
+  const pending = lists.flat();
+  $('runs').replaceChildren(...pending.map(({ kind, spec, run }) => {
     const row = document.createElement('tr');
-    cell(row, run.id); cell(row, run.share); cell(row, run.requestedBy);
-    cell(row, Object.entries(run.totals).map(([k, v]) => k + ': ' + v.items).join(', '));
-    const open = document.createElement('button'); open.textContent = 'Review'; open.dataset.run = run.id;
-    open.onclick = () => loadRun(run.id).catch((e) => say(e.message));
+    cell(row, spec.label); cell(row, run.id); cell(row, spec.scope(run)); cell(row, run.requestedBy); cell(row, spec.totals(run));
+    const open = document.createElement('button'); open.textContent = 'Review'; open.dataset.run = run.id; open.dataset.kind = kind;
+    open.onclick = () => loadRun(kind, run.id).catch((e) => say(e.message));
     cell(row, '').appendChild(open);
     return row;
   }));
   $('pending').hidden = false;
-  if (runs.length === 0 && announceEmpty) say('No runs are waiting for approval.', true);
+  if (pending.length === 0 && announceEmpty) say('No runs are waiting for approval.', true);
 }
-async function loadRun(id) {
-  const run = await api('/sanitize/' + id + '?limit=1000');
-  state.run = run;
-  $('run-id').textContent = run.id; $('run-hash').textContent = run.reportHash;
+async function loadRun(kind, id) {
+  const spec = KINDS[kind];
+  const run = await api(spec.path + '/' + id + '?limit=1000');
+  state.run = run; state.kind = kind;
+  $('run-kind').textContent = spec.label; $('run-id').textContent = run.id; $('run-hash').textContent = run.reportHash;
+  $('run-csv-note').hidden = !spec.csv;
+  $('item-headers').replaceChildren(...spec.headers.map((text) => { const th = document.createElement('th'); th.textContent = text; return th; }));
   $('items').replaceChildren(...run.items.map((item) => {
     const row = document.createElement('tr');
-    [item.itemNo, item.category, item.proposedAction, item.fullPath, item.targetUri, item.sizeBytes].forEach((v) => cell(row, v));
+    spec.cells(item).forEach((v) => cell(row, v));
     return row;
   }));
   $('detail').hidden = false;
 }
 async function decide(decision) {
   if (!state.run) return;
-  const result = await api('/sanitize/' + state.run.id + '/approvals', { method: 'POST',
+  const spec = KINDS[state.kind];
+  const result = await api(spec.path + '/' + state.run.id + spec.decide, { method: 'POST',
     body: JSON.stringify({ decision, reportHash: state.run.reportHash, reason: $('reason').value || undefined }) });
   say(decision + ' recorded: ' + result.status + ' (' + result.approvals + '/' + result.required + ' approvals)', true);
   await loadRuns(false);
@@ -72,7 +89,7 @@ async function downloadReport() {
   link.click();
   URL.revokeObjectURL(link.href);
 }
-$('run-csv').onclick = (event) => { event.preventDefault(); if (state.run) downloadReport().catch((e) => say(e.message)); };
+$('run-csv').onclick = (event) => { event.preventDefault(); if (state.run && state.kind === 'sanitize') downloadReport().catch((e) => say(e.message)); };
 $('approve').onclick = () => decide('approve').catch((e) => say(e.message));
 $('reject').onclick = () => decide('reject').catch((e) => say(e.message));
 if (state.token) loadRuns().catch((e) => say(e.message));

@@ -1,5 +1,6 @@
-// Permission remediation: plan (with or without dry run), review, execute through the
-// workflow's validated `execute` Update, and roll back within the window (`rollback`).
+// Permission remediation: plan (with or without dry run), list and review, execute
+// through the workflow's validated `execute` Update, and roll back within the window
+// (`rollback`).
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
@@ -13,8 +14,8 @@ import { HttpProblem, conflict, notFound } from '../problem';
 import type { ApiContext } from '../context';
 import { openRun } from '../../activities/remediation';
 import { resolvePlanRequest } from './request';
-import { readRun, runWorkflowId } from './store';
-import { executeSchema, getSchema, planSchema, rollbackSchema } from './schema';
+import { listRuns, readRun, runWorkflowId } from './store';
+import { executeSchema, getSchema, listSchema, planSchema, rollbackSchema } from './schema';
 
 const READERS = ['viewer', 'operator', 'approver', 'admin'] as const;
 
@@ -62,6 +63,11 @@ export function remediationRoutes(context: ApiContext): FastifyPluginAsyncZod {
         request: input.request!, options,
       }));
       return reply.status(202).send({ id: runId, workflowId, status: 'PLANNING' });
+    });
+
+    app.get('/remediation', { schema: listSchema }, async (request) => {
+      const caller = await callerFor(context.pool, request, [...READERS]);
+      return { runs: await listRuns(context.pool, caller.tenantId, request.query) };
     });
 
     app.get('/remediation/:id', { schema: getSchema }, async (request) => {

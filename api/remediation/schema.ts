@@ -1,5 +1,5 @@
 // Schemas of permission remediation: plan requests (scope, policy, options), run
-// reviews, execution approvals and rollbacks.
+// lists and reviews, execution approvals and rollbacks.
 import { z } from 'zod';
 
 export const PRINCIPAL_PATTERN = /^(other|(user|group|u|g):([^:\s]+|\*))$/;
@@ -44,6 +44,22 @@ export const planSchema = {
     }).strict().prefault({}),
   }).strict(),
   response: { 202: z.object({ id: z.string().uuid(), workflowId: z.string(), status: z.string() }) },
+};
+
+export const RUN_STATUSES = ['PLANNING', 'DRY_RUN', 'AWAITING_APPROVAL', 'REJECTED', 'EXPIRED', 'SNAPSHOT', 'APPLYING', 'VERIFYING',
+  'COMPLETED', 'ROLLING_BACK', 'ROLLED_BACK', 'FAILED'] as const;
+
+export const listSchema = {
+  querystring: z.object({ status: z.enum(RUN_STATUSES).optional(), limit: z.coerce.number().int().min(1).max(200).default(50) }).strict(),
+  response: {
+    200: z.object({
+      runs: z.array(z.object({
+        id: z.string(), status: z.string(), requestedBy: z.string(), hostId: z.string().nullable(), volume: z.string().nullable(),
+        pathPrefix: z.string().nullable(), reportHash: z.string().nullable(), toChange: z.number().nullable(), transformations: z.number().nullable(),
+        approvalsRequired: z.number(), createdAt: z.string(), finishedAt: z.string().nullable(),
+      })),
+    }),
+  },
 };
 
 export const getSchema = {

@@ -1,5 +1,6 @@
 // Database reads of remediation runs for the api (report role, tenant pinned): the
-// run with its action log, a page of items with before/after permissions, drift.
+// tenant's recent runs, a run with its action log, a page of items with before/after
+// permissions, drift.
 import type { Pool } from 'pg';
 import { withTenant } from '../../db/tenant-tx';
 import { getRun, type RunRow } from '../../db/queries/remediation';
@@ -44,4 +45,18 @@ function present(run: RunRow) {
 export async function runWorkflowId(pool: Pool, tenantId: string, runId: string): Promise<{ workflowId: string; status: string } | undefined> {
   return withTenant(pool, { tenantId, role: 'strata_report' }, async (client) =>
     (await client.query('SELECT workflow_id AS "workflowId", status FROM remediation_run WHERE id = $1', [runId])).rows[0]);
+}
+
+/** The tenant's most recent runs, newest first, optionally of one status (the approvals page lists AWAITING_APPROVAL). */
+export async function listRuns(pool: Pool, tenantId: string, filter: { status?: string; limit: number }) {
+  return withTenant(pool, { tenantId, role: 'strata_report' }, async (client) => {
+    const rows = await client.query(
+      `SELECT id, status, requested_by AS "requestedBy", host_id AS "hostId", volume, path_prefix AS "pathPrefix", report_hash AS "reportHash",
+              (report->>'toChange')::bigint AS "toChange", (report->>'transformations')::int AS "transformations",
+              coalesce((options->>'approvalsRequired')::int, 1) AS "approvalsRequired", created_at AS "createdAt", finished_at AS "finishedAt"
+         FROM remediation_run WHERE ($1::text IS NULL OR status = $1) ORDER BY created_at DESC LIMIT $2`, [filter.status ?? null, filter.limit]);
+    return rows.rows.map((row) => ({
+      ...row, toChange: row.toChange === null ? null : Number(row.toChange), createdAt: row.createdAt.toISOString(), finishedAt: iso(row.finishedAt),
+    }));
+  });
 }

@@ -1,5 +1,5 @@
-// strata remediation …: plan a permission change, review it, execute (approve) it,
-// and roll it back from its snapshot.
+// strata remediation …: plan a permission change, list and review runs, execute
+// (approve) one, and roll it back from its snapshot.
 import { emit, exitFor, listOption, numberOption, sha256Option, stringOption, waitFor, WAIT_OPTIONS, type Command, type Context } from '../command';
 import { counters, keyValues, progressBar, table } from '../format';
 import { usageError } from '../errors';
@@ -69,6 +69,16 @@ export const remediationCommands: Command[] = [
       const run = await follow(context, answer.id);
       emit(context, run, () => runView(run));
       return exitFor(run.status, ['FAILED', 'REJECTED', 'EXPIRED']);
+    },
+  },
+  {
+    group: 'remediation', action: 'list', usage: '[--status <status>] [--limit <n>]', positionals: [0, 0], summary: 'recent remediation runs (--status AWAITING_APPROVAL: those to approve)',
+    options: { status: { type: 'string' }, limit: { type: 'string' } },
+    async run(context) {
+      const answer = await context.api.json<{ runs: Record<string, unknown>[] }>('GET', '/remediation', {
+        query: { status: stringOption(context.values, 'status'), limit: numberOption(context.values, 'limit', { min: 1 }) } });
+      emit(context, answer, () => table(answer.runs, [
+        ['id', 'run'], ['status', 'status'], ['volume', 'volume'], ['toChange', 'to change'], ['transformations', 'transformations'], ['createdAt', 'created']]));
     },
   },
   {

@@ -86,24 +86,34 @@ export interface WorkRow {
   targetAcl: Buffer; targetDefault: Buffer | null; targetModeBits: number; targetSdId: string; outcome: string | null;
 }
 
-/** Items of the range the phase still has to do whose file was snapshotted as planned, with that snapshot, in item (inode) order. */
+/**
+ * Items of the range the phase still has to do whose file was snapshotted as planned, with
+ * that snapshot and their target, in item (inode) order. Targets are read once per source
+ * descriptor (an item's target is its transformation's, as the plan copied it).
+ */
 export async function phaseWork(client: PoolClient, phase: WorkPhase, range: ItemRange): Promise<WorkRow[]> {
   const result = await client.query(
-    `SELECT i.item_no AS "itemNo", i.path, i.file_ref::text AS "fileRef", i.is_dir AS "isDir", i.target_acl AS "targetAcl",
-            i.target_default AS "targetDefault", t.target_mode_bits AS "targetModeBits", i.target_sd_id::text AS "targetSdId", i.outcome
+    `SELECT i.item_no AS "itemNo", i.path, i.file_ref::text AS "fileRef", i.is_dir AS "isDir", i.source_sd_id::text AS "sourceSdId",
+            i.target_sd_id::text AS "targetSdId", i.outcome
        FROM remediation_item i
-       JOIN remediation_transform t ON t.tenant_id = i.tenant_id AND t.run_id = i.run_id AND t.source_sd_id = i.source_sd_id
       WHERE i.run_id = $1 AND i.item_no BETWEEN $2 AND $3 AND ${PENDING[phase]}
       ORDER BY i.item_no`, [range.runId, range.from, range.to]);
+  if (result.rowCount === 0) return [];
+  const transforms = await client.query(
+    `SELECT source_sd_id::text AS "sourceSdId", target_acl AS "targetAcl", target_default AS "targetDefault", target_mode_bits AS "targetModeBits"
+       FROM remediation_transform WHERE run_id = $1 AND source_sd_id = ANY($2::bigint[])`,
+    [range.runId, [...new Set(result.rows.map((row) => row.sourceSdId))]]);
+  const targetOf = new Map(transforms.rows.map((t) => [t.sourceSdId as string, t]));
   const snapshots = await snapshotsOf(client, range);
   const rows: WorkRow[] = [];
   for (const row of result.rows) {
     const snapshot = snapshots.get(row.itemNo);
-    if (snapshot?.state !== 'ok' || !snapshot.file) continue;
+    const target = targetOf.get(row.sourceSdId);
+    if (snapshot?.state !== 'ok' || !snapshot.file || !target) continue;
     rows.push({
       itemNo: row.itemNo, path: row.path, fileRef: row.fileRef, isDir: row.isDir, handleType: snapshot.handleType, handle: snapshot.handle,
-      snapshot: snapshot.file, targetAcl: row.targetAcl, targetDefault: row.targetDefault, targetModeBits: row.targetModeBits,
-      targetSdId: row.targetSdId, outcome: row.outcome,
+      snapshot: snapshot.file, targetAcl: target.targetAcl, targetDefault: row.isDir ? target.targetDefault : null,
+      targetModeBits: target.targetModeBits, targetSdId: row.targetSdId, outcome: row.outcome,
     });
   }
   return rows;

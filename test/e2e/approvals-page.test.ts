@@ -1,12 +1,16 @@
 // The approvals page in headless Chromium: two approvers sign in with their
 // tokens, review the pending run (and download its report) and approve it; the run
-// then executes. An approver can also reject a run there.
-import { readFileSync } from 'node:fs';
+// then executes. An approver can also reject a run there. Remediation runs waiting
+// for approval are listed beside sanitize runs and approved the same way.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startHarness, type Harness } from '../support/harness';
 import { installAdminToken, issueTokenViaApi, onboardViaApi, type TestTenant } from '../support/tenants';
 import { buildTierFixture } from '../support/tier-fixture';
+import { getfaclOf, indexVolume, makeFiles, planViaApi, waitForStatus } from '../support/remediation-fixtures';
 
 let harness: Harness;
 let browser: Browser;
@@ -95,5 +99,29 @@ describe('approvals page', () => {
     expect(run.items.every((item) => item.outcome === null)).toBe(true);
     const audit = await harness.admin.query(`SELECT actor, details FROM audit_log WHERE tenant_id = $1 AND action = 'approval.rejected' AND target = $2`, [tenant.tenantId, `sanitize/${id}`]);
     expect(audit.rows).toEqual([expect.objectContaining({ actor: 'ann', details: expect.objectContaining({ reason: 'not this week' }) })]);
+  });
+
+  it('lists a remediation run waiting for approval beside sanitize runs; approving it in the browser executes it', async () => {
+    const volume = mkdtempSync(join(tmpdir(), 'strata-approvals-'));
+    try {
+      const files = makeFiles(join(volume, 'world'), 5, 0o644);
+      await indexVolume(harness.app, harness.temporal, tenant.adminToken, harness.hostId, volume);
+      const id = await planViaApi(harness.app, operator, { scope: { host: harness.hostId, pathPrefix: volume }, policy: { remove: ['other'] }, options: {} });
+      await waitForStatus(harness.app, operator, id, ['AWAITING_APPROVAL']);
+      let reviewed: { kind: string | null; csvHidden: boolean; paths: string[] } | undefined;
+      const review = async (page: Page) => {
+        reviewed = {
+          kind: await page.textContent('#run-kind'), csvHidden: await page.isHidden('#run-csv'),
+          paths: await page.$$eval('#items tr', (rows) => rows.map((row) => row.lastElementChild?.textContent ?? '')),
+        };
+      };
+      expect(await decideInPage(ann, id, 'approve', review)).toContain('APPROVED (1/1 approvals)');
+      expect(reviewed).toEqual({ kind: 'Remediation', csvHidden: true, paths: expect.arrayContaining([...files, join(volume, 'world')]) });
+      const done = await waitForStatus(harness.app, operator, id, ['COMPLETED', 'FAILED', 'ROLLED_BACK']);
+      expect([done.status, done.counters.applied]).toEqual(['COMPLETED', 6]);
+      expect(getfaclOf(files[0])).toBe('user::rw-\ngroup::r--\nother::---');
+    } finally {
+      rmSync(volume, { recursive: true, force: true });
+    }
   });
 });

@@ -150,6 +150,9 @@ describe('strata CLI against the api', () => {
       '--remove', 'other', '--add', 'group:staff=rx', '--dry-run', '--wait', '--interval', '0.2', '--json'], asAdmin()));
     expect(plan.status).toBe('DRY_RUN');
     expect((await ok(['remediation', 'show', plan.id], asAdmin())).stdout).toMatch(/^status\s+DRY_RUN$/m);
+    expect((await ok(['remediation', 'list', '--status', 'DRY_RUN'], asAdmin())).stdout).toMatch(new RegExp(`^${plan.id}\\s+DRY_RUN\\s+${roots.source}\\s`, 'm'));
+    const listed = json<{ runs: { id: string }[] }>(await ok(['remediation', 'list', '--status', 'AWAITING_APPROVAL', '--json'], asAdmin()));
+    expect(listed.runs.map((r) => r.id)).not.toContain(plan.id);
     const rollback = await strata(['remediation', 'rollback', plan.id], asAdmin());
     expect(rollback.code).toBe(2);
   }, 180_000);
