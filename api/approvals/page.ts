@@ -16,6 +16,8 @@ td,th{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;font-size:.9rem}
 <tbody id="runs"></tbody></table></section>
 <section id="detail" hidden><h2><span id="run-kind"></span> run <code id="run-id"></code></h2>
 <p>Report hash <code id="run-hash"></code><span id="run-csv-note"> (<a id="run-csv" href="#">CSV</a>)</span></p>
+<section id="transforms-section" hidden><h3>Changes by permission set (<span id="report-totals"></span>)</h3>
+<table><thead><tr><th>Files</th><th>Before</th><th>After</th></tr></thead><tbody id="transforms"></tbody></table><h3>Files</h3></section>
 <table><thead><tr id="item-headers"></tr></thead><tbody id="items"></tbody></table>
 <p><label>Reason <input id="reason" size="60"></label></p>
 <button id="approve">Approve</button><button id="reject">Reject</button></section>
@@ -62,6 +64,12 @@ async function loadRun(kind, id) {
   state.run = run; state.kind = kind;
   $('run-kind').textContent = spec.label; $('run-id').textContent = run.id; $('run-hash').textContent = run.reportHash;
   $('run-csv-note').hidden = !spec.csv;
+  const report = kind === 'remediation' ? run.report : null;
+  $('transforms-section').hidden = !report;
+  if (report) {
+    $('report-totals').textContent = report.toChange + ' of ' + report.filesInScope + ' files in scope to change, ' + report.alreadyCompliant + ' already compliant';
+    $('transforms').replaceChildren(...report.transforms.map((t) => { const row = document.createElement('tr'); [t.files, t.before, t.after].forEach((v) => cell(row, v)); return row; }));
+  }
   $('item-headers').replaceChildren(...spec.headers.map((text) => { const th = document.createElement('th'); th.textContent = text; return th; }));
   $('items').replaceChildren(...run.items.map((item) => {
     const row = document.createElement('tr');

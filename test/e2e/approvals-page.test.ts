@@ -108,15 +108,21 @@ describe('approvals page', () => {
       await indexVolume(harness.app, harness.temporal, tenant.adminToken, harness.hostId, volume);
       const id = await planViaApi(harness.app, operator, { scope: { host: harness.hostId, pathPrefix: volume }, policy: { remove: ['other'] }, options: {} });
       await waitForStatus(harness.app, operator, id, ['AWAITING_APPROVAL']);
-      let reviewed: { kind: string | null; csvHidden: boolean; paths: string[] } | undefined;
+      let reviewed: { kind: string | null; csvHidden: boolean; paths: string[]; totals: string | null; transforms: string[][] } | undefined;
       const review = async (page: Page) => {
         reviewed = {
           kind: await page.textContent('#run-kind'), csvHidden: await page.isHidden('#run-csv'),
           paths: await page.$$eval('#items tr', (rows) => rows.map((row) => row.lastElementChild?.textContent ?? '')),
+          totals: await page.textContent('#report-totals'),
+          transforms: await page.$$eval('#transforms tr', (rows) => rows.map((row) => [...row.children].map((td) => td.textContent ?? ''))),
         };
       };
       expect(await decideInPage(ann, id, 'approve', review)).toContain('APPROVED (1/1 approvals)');
-      expect(reviewed).toEqual({ kind: 'Remediation', csvHidden: true, paths: expect.arrayContaining([...files, join(volume, 'world')]) });
+      expect(reviewed).toEqual({
+        kind: 'Remediation', csvHidden: true, paths: expect.arrayContaining([...files, join(volume, 'world')]),
+        totals: '6 of 7 files in scope to change, 1 already compliant',
+        transforms: expect.arrayContaining([['5', expect.stringContaining('other::r--'), expect.stringContaining('other::---')]]),
+      });
       const done = await waitForStatus(harness.app, operator, id, ['COMPLETED', 'FAILED', 'ROLLED_BACK']);
       expect([done.status, done.counters.applied]).toEqual(['COMPLETED', 6]);
       expect(getfaclOf(files[0])).toBe('user::rw-\ngroup::r--\nother::---');
