@@ -19,13 +19,21 @@ export async function snapshotWork(client: PoolClient, range: ItemRange): Promis
                      (SELECT max(last_item) FROM remediation_snapshot_slice WHERE run_id = $1 AND first_item BETWEEN $2 AND $3),
                      $2 - 1) AS last`,
     [range.runId, range.from, range.to]);
-  const result = await client.query(
-    `SELECT i.item_no AS "itemNo", i.path, i.file_ref::text AS "fileRef", i.is_dir AS "isDir", sd.owner_uid AS "sourceUid",
-            sd.owner_gid AS "sourceGid", sd.acl AS "sourceAcl", sd.default_acl AS "sourceDefault"
-       FROM remediation_item i JOIN security_descriptor sd ON sd.id = i.source_sd_id
-      WHERE i.run_id = $1 AND i.item_no BETWEEN $2 AND $3
-      ORDER BY i.item_no`, [range.runId, Number(done.rows[0].last) + 1, range.to]);
-  return result.rows.map((row) => ({ ...row, sourceUid: Number(row.sourceUid), sourceGid: Number(row.sourceGid) }));
+  const items = await client.query(
+    `SELECT item_no AS "itemNo", path, file_ref::text AS "fileRef", is_dir AS "isDir", source_sd_id::text AS "sourceSdId"
+       FROM remediation_item WHERE run_id = $1 AND item_no BETWEEN $2 AND $3 ORDER BY item_no`, [range.runId, Number(done.rows[0].last) + 1, range.to]);
+  if (items.rowCount === 0) return [];
+  // Each planned descriptor is read once: its items share its bytes (and a thread gets them once per slice).
+  const descriptors = await client.query(
+    `SELECT id::text, owner_uid AS "ownerUid", owner_gid AS "ownerGid", acl, default_acl AS "defaultAcl" FROM security_descriptor WHERE id = ANY($1::bigint[])`,
+    [[...new Set(items.rows.map((row) => row.sourceSdId))]]);
+  const descriptorOf = new Map(descriptors.rows.map((sd) => [sd.id as string, sd]));
+  return items.rows.flatMap((row) => {
+    const sd = descriptorOf.get(row.sourceSdId);
+    if (!sd) return [];
+    return [{ itemNo: row.itemNo, path: row.path, fileRef: row.fileRef, isDir: row.isDir, sourceUid: Number(sd.ownerUid), sourceGid: Number(sd.ownerGid),
+      sourceAcl: sd.acl, sourceDefault: sd.defaultAcl }];
+  });
 }
 
 /**
