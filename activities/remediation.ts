@@ -7,7 +7,6 @@ import { appendAudit, type AuditEntry } from '../db/queries/audit';
 import * as actions from '../db/queries/actions';
 import * as q from '../db/queries/remediation';
 import { outcomeCounts, restoreIndexRows, type OutcomeCounts } from '../db/queries/remediation-items';
-import { refreshStatistics } from '../db/queries/statistics';
 import { CHECK_VIOLATION, sqlState } from '../db/sqlstate';
 import type { AclPolicy } from '../lib/acl-policy';
 import type { ActivityDeps } from './deps';
@@ -100,10 +99,10 @@ export function createRemediationActivities({ pool }: Pick<ActivityDeps, 'pool'>
     /**
      * Counts by outcome, stored on the run in a synchronously committed write: host slices
      * commit without waiting for the WAL flush, and this commit makes every one counted
-     * here durable. `analyze` first refreshes the snapshot table's statistics (after the snapshot).
+     * here durable. `analyze` is ignored: it refreshed the per-file snapshot table's
+     * statistics for a join that phase work no longer makes (runs started before still pass it).
      */
     async remediationCounts(input: { tenantId: string; runId: string; analyze?: boolean }): Promise<OutcomeCounts> {
-      if (input.analyze) await asRemediator(input.tenantId, (client) => refreshStatistics(client, ['remediation_snapshot']));
       return asRemediator(input.tenantId, async (client) => {
         const counts = await outcomeCounts(client, input.runId);
         await client.query('UPDATE remediation_run SET counters = counters || $2::jsonb, updated_at = now() WHERE id = $1', [input.runId, JSON.stringify(counts)]);

@@ -87,8 +87,8 @@ export class RemediationRunBase {
     return { tenantId: this.input.tenantId, runId: this.input.runId, from, to };
   }
 
-  protected async counts(analyze = false): Promise<Record<string, number>> {
-    const counts = await db.remediationCounts({ tenantId: this.input.tenantId, runId: this.input.runId, analyze });
+  protected async counts(): Promise<Record<string, number>> {
+    const counts = await db.remediationCounts({ tenantId: this.input.tenantId, runId: this.input.runId });
     Object.assign(this.state.counters, counts);
     return counts;
   }

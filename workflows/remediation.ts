@@ -99,7 +99,7 @@ class RemediationRun extends RemediationRunBase {
     }
     const end = await this.batches((from, to) => host.remediationSnapshotBatch(this.batch(from, to)), false);
     if (end === 'history') return 'continue';
-    const counts = await this.counts(true);
+    const counts = await this.counts();
     if (counts.snapshots < counts.items) throw new Error(`snapshot incomplete: ${counts.snapshots} of ${counts.items} files`);
     if (this.state.cancel) return this.end('FAILED', 'failed', `cancelled by ${this.state.cancel.by ?? 'an operator'} before anything was applied`);
     return 'apply';
