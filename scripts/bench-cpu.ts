@@ -4,6 +4,7 @@
 // exited (counted in the postmaster's children times), and a peer tool run as a
 // child. Wall time on a shared machine is noisy; CPU per row is not.
 import { readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { Client } from 'pg';
 
 const TICKS = 100;
@@ -62,4 +63,19 @@ export function cpuDelta(before: Record<string, number>, after: Record<string, n
   const parts = Object.keys(after).map((name) => `${name} ${(after[name] - (before[name] ?? 0)).toFixed(1)}`);
   const total = Object.keys(after).reduce((sum, name) => sum + after[name] - (before[name] ?? 0), 0);
   return `cpu ${total.toFixed(1)} s (${parts.join(', ')})`;
+}
+
+export function cpuSeconds(before: Record<string, number>, after: Record<string, number>): number {
+  return Object.keys(after).reduce((sum, name) => sum + after[name] - (before[name] ?? 0), 0);
+}
+
+/**
+ * The highest ratio strata could reach with the CPU it used: its work spread perfectly over
+ * every core, against the peer's wall time. A ratio target above this bound cannot be met
+ * without using less CPU, whatever the scheduling.
+ */
+export function cpuBoundLine(strataCpu: number, peerWallSeconds: number): string {
+  const cores = availableParallelism();
+  const bound = peerWallSeconds / (strataCpu / cores);
+  return `on ${cores} cores that CPU allows a ratio of at most ${bound.toFixed(2)} (the peer's ${peerWallSeconds.toFixed(2)} s over ${strataCpu.toFixed(2)} CPU-s / ${cores})`;
 }

@@ -17,6 +17,7 @@ import { Client, Connection } from '@temporalio/client';
 import { createAppPool } from '../db/pool';
 import { CORE_TASK_QUEUE } from '../temporal-config/task-queues';
 import { bootstrapIndexWorkflowId, type BootstrapIndexInput, type BootstrapIndexResult } from '../workflows/bootstrapIndex.messages';
+import { childrenCpuSeconds, cpuBoundLine, cpuDelta, cpuProbe, cpuSeconds } from './bench-cpu';
 import { activityTimeline } from './bench-timeline';
 import { startBenchWorkers } from './bench-workers';
 import { startStack } from './stack/stack';
@@ -78,13 +79,14 @@ async function runStrata(temporal: Client, tenant: { id: string; code: string },
   return { seconds: Number(process.hrtime.bigint() - started) / 1e9, result };
 }
 
-function runPeer(adminUrl: string, tree: string): { seconds: number; rows: number } {
+function runPeer(adminUrl: string, tree: string): { seconds: number; rows: number; cpu: number } {
+  const cpuBefore = childrenCpuSeconds();
   const copy = `\\copy peer_file (file_ref, dir_path, name, size_bytes, mtime, mode) FROM STDIN WITH (FORMAT text, DELIMITER ' ')`;
   const started = process.hrtime.bigint();
   const done = spawnSync('bash', ['-o', 'pipefail', '-c', `find ${tree} -printf '%i %h %f %s %T@ %m\\n' | psql -v ON_ERROR_STOP=1 "${adminUrl}" -c "${copy}"`], { encoding: 'utf8' });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (done.status !== 0) throw new Error(`find | psql failed: ${done.stderr}`);
-  return { seconds, rows: Number(/COPY (\d+)/.exec(done.stdout)?.[1] ?? 0) };
+  return { seconds, rows: Number(/COPY (\d+)/.exec(done.stdout)?.[1] ?? 0), cpu: childrenCpuSeconds() - cpuBefore };
 }
 
 async function main(): Promise<void> {
@@ -99,6 +101,8 @@ async function main(): Promise<void> {
   const workers = await startBenchWorkers(stack.env, pool, HOST_ID);
   const connection = await Connection.connect({ address: stack.env.TEMPORAL_ADDRESS });
   const temporal = new Client({ connection, namespace: stack.env.TEMPORAL_NAMESPACE });
+  // The workers run in this process (threads included), so its own CPU is theirs.
+  const cpu = await cpuProbe(stack.env.DATABASE_URL, stack.env.TEMPORAL_ADDRESS, { node: process.pid });
   try {
     const tenant = { id: randomUUID(), code: `bench-${randomUUID().slice(0, 8)}` };
     await admin.query(`INSERT INTO tenant (id, code, name, kms_ref, encrypted_dek) VALUES ($1, $2, 'Bench', 'none', 'vault:v1:bench')`, [tenant.id, tenant.code]);
@@ -117,18 +121,25 @@ async function main(): Promise<void> {
       await admin.query('VACUUM ANALYZE file');
       await admin.query('CHECKPOINT');
       files = warm(tree);
+      const strataCpuBefore = await cpu.sample();
       const a = await runStrata(temporal, tenant, tree, options);
+      const strataCpuAfter = await cpu.sample();
       previousScan = a.result.scanId;
       if (a.result.entries !== files) throw new Error(`indexed ${a.result.entries} entries, find sees ${files}`);
       await admin.query('CHECKPOINT');
       warm(tree);
+      const peerCpuBefore = await cpu.sample();
       const b = runPeer(stack.env.DATABASE_URL, tree);
+      const peerPostgres = (await cpu.sample()).postgres - peerCpuBefore.postgres;
       if (b.rows !== files) throw new Error(`peer loaded ${b.rows} rows, find sees ${files}`);
       strata.push(files / a.seconds);
       peer.push(files / b.seconds);
       const descriptors = (await admin.query('SELECT count(*)::int AS n FROM security_descriptor WHERE tenant_id = $1', [tenant.id])).rows[0].n;
       console.log(`[bench] run ${run}: strata ${a.seconds.toFixed(2)} s (${Math.round(files / a.seconds)} entries/s, ${a.result.partitions} partitions, ${descriptors} descriptors), `
         + `find+copy ${b.seconds.toFixed(2)} s (${Math.round(files / b.seconds)} entries/s)`);
+      const strataCpu = cpuSeconds(strataCpuBefore, strataCpuAfter);
+      console.log(`[bench] run ${run} strata ${cpuDelta(strataCpuBefore, strataCpuAfter)}; find+copy cpu ${(b.cpu + peerPostgres).toFixed(1)} s `
+        + `(find, psql ${b.cpu.toFixed(1)}, postgres ${peerPostgres.toFixed(1)}); ${cpuBoundLine(strataCpu, b.seconds)}`);
       if (options.timeline) {
         const id = bootstrapIndexWorkflowId(tenant.code, HOST_ID, tree);
         for (const line of await activityTimeline(temporal, id)) console.log(`[bench] run ${run} timeline: ${line}`);

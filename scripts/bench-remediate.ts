@@ -30,6 +30,7 @@ import { bootstrapIndexWorkflowId, type BootstrapIndexInput } from '../workflows
 import {
   executeUpdate, remediationWorkflowId, rollbackUpdate, statusQuery, type RemediationInput, type RemediationStatus,
 } from '../workflows/remediation.messages';
+import { childrenCpuSeconds, cpuBoundLine, cpuDelta, cpuProbe, cpuSeconds, type CpuProbe } from './bench-cpu';
 import { activityTimeline } from './bench-timeline';
 import { startBenchWorkers } from './bench-workers';
 import { startStack } from './stack/stack';
@@ -124,7 +125,7 @@ async function untilRun(admin: PgClient, runId: string, statuses: string[]): Pro
 
 interface Tenant { id: string; code: string }
 
-async function runStrata(temporal: Client, admin: PgClient, tenant: Tenant, tree: string, options: Options) {
+async function runStrata(temporal: Client, admin: PgClient, cpu: CpuProbe, tenant: Tenant, tree: string, options: Options) {
   const runId = randomUUID();
   const input: RemediationInput = {
     tenantId: tenant.id, tenantCode: tenant.code, runId, requestedBy: 'bench-op', scope: { hostId: HOST_ID, pathPrefix: tree },
@@ -132,6 +133,7 @@ async function runStrata(temporal: Client, admin: PgClient, tenant: Tenant, tree
     options: { parallelism: options.parallelism, batchSize: options.batchSize, fsSnapshot: true },
   };
   run('getfacl', ['-R', '-p', '-n', tree]);
+  const cpuStarted = await cpu.sample();
   const started = process.hrtime.bigint();
   const handle = await temporal.workflow.start('remediation', { workflowId: remediationWorkflowId(tenant.code, runId), taskQueue: CORE_TASK_QUEUE, args: [input] });
   const planned = await untilRun(admin, runId, ['AWAITING_APPROVAL']);
@@ -139,24 +141,32 @@ async function runStrata(temporal: Client, admin: PgClient, tenant: Tenant, tree
   await untilRun(admin, runId, ['COMPLETED']);
   const completed = await until(handle, (s) => s.outcome === 'COMPLETED' && s.phase === 'window');
   const applySeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpuApplied = await cpu.sample();
   const after = run('getfacl', ['-R', '-p', '-n', tree]).stdout;
+  const cpuRollbackStarted = await cpu.sample();
   const rollbackStarted = process.hrtime.bigint();
   await handle.executeUpdate(rollbackUpdate, { args: [{ requestedBy: 'bench-op', role: 'operator', reason: 'benchmark' }] });
   await handle.result();
   const rolled = await handle.query(statusQuery);
   if (rolled.outcome !== 'ROLLED_BACK') throw new Error(`rollback ended ${rolled.outcome}`);
   const rollbackSeconds = Number(process.hrtime.bigint() - rollbackStarted) / 1e9;
+  const cpuRolledBack = await cpu.sample();
   if (options.timeline) for (const line of await activityTimeline(temporal, handle.workflowId)) console.log(`[bench]   timeline: ${line}`);
-  return { applySeconds, rollbackSeconds, completed, rolled, after };
+  const cpuUse = { apply: [cpuStarted, cpuApplied], rollback: [cpuRollbackStarted, cpuRolledBack] } as const;
+  return { applySeconds, rollbackSeconds, completed, rolled, after, cpuUse };
 }
 
 function runPeer(tree: string, snapshot: string) {
   run('getfacl', ['-R', '-p', '-n', tree]);
+  const cpuStarted = childrenCpuSeconds();
   const dump = run('sh', ['-c', `getfacl -R -p -n ${tree} > ${snapshot}`]);
   const change = run('setfacl', ['-R', '-x', `u:${REMOVED_UID}`, '-m', `g:${ADDED_GID}:r,o::-`, tree]);
+  const applyCpu = childrenCpuSeconds() - cpuStarted;
   const after = run('getfacl', ['-R', '-p', '-n', tree]).stdout;
+  const restoreStarted = childrenCpuSeconds();
   const restore = run('setfacl', [`--restore=${snapshot}`]);
-  return { applySeconds: dump.seconds + change.seconds, dump: dump.seconds, change: change.seconds, restoreSeconds: restore.seconds, after };
+  const restoreCpu = childrenCpuSeconds() - restoreStarted;
+  return { applySeconds: dump.seconds + change.seconds, dump: dump.seconds, change: change.seconds, restoreSeconds: restore.seconds, after, applyCpu, restoreCpu };
 }
 
 const normalized = (dump: string, tree: string) => dump.split(tree).join('<tree>').split('\n\n').filter(Boolean).sort().join('\n\n');
@@ -192,6 +202,8 @@ async function main(): Promise<void> {
   const workers = await startBenchWorkers(stack.env, pool, HOST_ID, process.env.STRATA_BENCH_LOG === 'INFO' ? 'INFO' : 'WARN');
   const connection = await Connection.connect({ address: stack.env.TEMPORAL_ADDRESS });
   const temporal = new Client({ connection, namespace: stack.env.TEMPORAL_NAMESPACE });
+  // The workers run in this process (threads included), so its own CPU is theirs.
+  const cpu = await cpuProbe(stack.env.DATABASE_URL, stack.env.TEMPORAL_ADDRESS, { node: process.pid });
   const results: { a: number; s: number; r: number; t: number }[] = [];
   let files = 0;
   try {
@@ -205,7 +217,7 @@ async function main(): Promise<void> {
       await admin.query('CHECKPOINT');
       files = entries(treeA);
       const load = loadavg()[0].toFixed(2);
-      const strata = await runStrata(temporal, admin, tenant, treeA, options);
+      const strata = await runStrata(temporal, admin, cpu, tenant, treeA, options);
       if (normalized(run('getfacl', ['-R', '-p', '-n', treeA]).stdout, treeA) !== normalized(beforeA, treeA)) throw new Error('strata rollback did not restore the tree bit for bit');
       const peer = runPeer(treeB, join(options.base, `snapshot-${r}.acl`));
       const report = strata.completed.report!;
@@ -214,6 +226,10 @@ async function main(): Promise<void> {
       console.log(`[bench]   strata apply ${strata.applySeconds.toFixed(2)} s (phases ms ${JSON.stringify(strata.completed.timings)}; fs snapshot: ${strata.completed.fsSnapshot?.kind} - ${strata.completed.fsSnapshot?.reason})`);
       console.log(`[bench]   peer getfacl ${peer.dump.toFixed(2)} s + setfacl -R ${peer.change.toFixed(2)} s = ${peer.applySeconds.toFixed(2)} s; result vs strata's: ${same}`);
       console.log(`[bench]   strata rollback ${strata.rollbackSeconds.toFixed(2)} s (restored ${strata.rolled.counters.restored}); setfacl --restore ${peer.restoreSeconds.toFixed(2)} s`);
+      for (const [phase, peerWall, peerCpu] of [['apply', peer.applySeconds, peer.applyCpu], ['rollback', peer.restoreSeconds, peer.restoreCpu]] as const) {
+        const [before, after] = strata.cpuUse[phase];
+        console.log(`[bench]   ${phase} strata ${cpuDelta(before, after)}; peer cpu ${peerCpu.toFixed(1)} s; ${cpuBoundLine(cpuSeconds(before, after), peerWall)}`);
+      }
       const result = { a: files / strata.applySeconds, s: files / peer.applySeconds, r: files / strata.rollbackSeconds, t: files / peer.restoreSeconds };
       console.log(`[bench]   run ${r}: apply ${Math.round(result.a)} vs ${Math.round(result.s)} files/s (ratio ${(result.a / result.s).toFixed(2)}); rollback ${Math.round(result.r)} vs ${Math.round(result.t)} files/s (ratio ${(result.r / result.t).toFixed(2)}); load average ${load} before, ${loadavg()[0].toFixed(2)} after`);
       results.push(result);
