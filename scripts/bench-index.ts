@@ -9,7 +9,6 @@
 // The last line printed is one JSON object with both rates and their ratio.
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client as PgClient } from 'pg';
@@ -18,14 +17,11 @@ import { createAppPool } from '../db/pool';
 import { CORE_TASK_QUEUE } from '../temporal-config/task-queues';
 import { bootstrapIndexWorkflowId, type BootstrapIndexInput, type BootstrapIndexResult } from '../workflows/bootstrapIndex.messages';
 import { childrenCpuSeconds, cpuBoundLine, cpuDelta, cpuProbe, cpuSeconds } from './bench-cpu';
+import { buildIndexTree } from './bench-index-tree';
 import { activityTimeline } from './bench-timeline';
 import { startBenchWorkers } from './bench-workers';
 import { startStack } from './stack/stack';
 
-const FANOUT = [4, 5, 5, 5, 8];
-const FILES_PER_DIR = 50;
-const DISTINCT_ACLS = 300;
-const TREE_VERSION = 'tree-v1';
 const HOST_ID = 'bench-host';
 
 interface Options { runs: number; parallelism: number; batchRows: number; root: string; noForeignKeys: boolean; timeline: boolean }
@@ -36,30 +32,6 @@ function parseOptions(argv: string[]): Options {
     runs: Number(value('runs', '3')), parallelism: Number(value('parallelism', '2')), batchRows: Number(value('batch-rows', '100000')),
     root: value('tree', join(tmpdir(), 'strata-bench-index')), noForeignKeys: argv.includes('--what-if-no-fk'), timeline: argv.includes('--timeline'),
   };
-}
-
-/** Depth 6: five levels of directories (4,000 leaves), 50 files in each leaf; ACLs by leaf. */
-function buildTree(base: string): string {
-  const tree = join(base, 'tree');
-  const marker = join(base, TREE_VERSION);
-  if (existsSync(marker)) return tree;
-  if (spawnSync('setfacl', ['--version']).status !== 0) throw new Error('setfacl is missing: apt-get install acl');
-  rmSync(base, { recursive: true, force: true });
-  let level = [tree];
-  for (const fanout of FANOUT) level = level.flatMap((dir) => Array.from({ length: fanout }, (_, i) => join(dir, `d${i}`)));
-  const byAcl = new Map<number, string[]>();
-  level.forEach((leaf, index) => {
-    mkdirSync(leaf, { recursive: true });
-    for (let f = 0; f < FILES_PER_DIR; f += 1) closeSync(openSync(join(leaf, `f${String(f).padStart(2, '0')}.dat`), 'w', 0o640));
-    byAcl.set(index % DISTINCT_ACLS, [...(byAcl.get(index % DISTINCT_ACLS) ?? []), leaf]);
-  });
-  for (const [acl, leaves] of byAcl) {
-    const spec = `u:${2000 + (acl % 100)}:r,g:${3000 + Math.floor(acl / 100)}:rx`;
-    const done = spawnSync('setfacl', ['-R', '-m', spec, ...leaves], { stdio: 'inherit' });
-    if (done.status !== 0) throw new Error(`setfacl ${spec} failed`);
-  }
-  writeFileSync(marker, new Date().toISOString());
-  return tree;
 }
 
 function warm(tree: string): number {
@@ -92,7 +64,7 @@ function runPeer(adminUrl: string, tree: string): { seconds: number; rows: numbe
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   console.log(`[bench] tree: ${options.root} (building it the first time takes a minute)`);
-  const tree = buildTree(options.root);
+  const tree = buildIndexTree(options.root);
   const stack = await startStack('test', { ...process.env, STRATA_TEST_SLOT: process.env.STRATA_TEST_SLOT ?? '8' });
   Object.assign(process.env, stack.env);
   const admin = new PgClient({ connectionString: stack.env.DATABASE_URL });

@@ -137,7 +137,10 @@ async function runStrata(temporal: Client, admin: PgClient, cpu: CpuProbe, tenan
   const started = process.hrtime.bigint();
   const handle = await temporal.workflow.start('remediation', { workflowId: remediationWorkflowId(tenant.code, runId), taskQueue: CORE_TASK_QUEUE, args: [input] });
   const planned = await untilRun(admin, runId, ['AWAITING_APPROVAL']);
+  const cpuPlanned = await cpu.sample();
   await handle.executeUpdate(executeUpdate, { args: [{ approver: 'bench-ap', role: 'approver', reportHash: planned.reportHash! }] });
+  await untilRun(admin, runId, ['APPLYING', 'VERIFYING', 'COMPLETED']);
+  const cpuSnapshotted = await cpu.sample();
   await untilRun(admin, runId, ['COMPLETED']);
   const completed = await until(handle, (s) => s.outcome === 'COMPLETED' && s.phase === 'window');
   const applySeconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -153,7 +156,9 @@ async function runStrata(temporal: Client, admin: PgClient, cpu: CpuProbe, tenan
   const cpuRolledBack = await cpu.sample();
   if (options.timeline) for (const line of await activityTimeline(temporal, handle.workflowId)) console.log(`[bench]   timeline: ${line}`);
   const cpuUse = { apply: [cpuStarted, cpuApplied], rollback: [cpuRollbackStarted, cpuRolledBack] } as const;
-  return { applySeconds, rollbackSeconds, completed, rolled, after, cpuUse };
+  const phaseCpu = `plan ${cpuDelta(cpuStarted, cpuPlanned)}; approval and snapshot ${cpuDelta(cpuPlanned, cpuSnapshotted)}; `
+    + `apply, verify and index ${cpuDelta(cpuSnapshotted, cpuApplied)}`;
+  return { applySeconds, rollbackSeconds, completed, rolled, after, cpuUse, phaseCpu };
 }
 
 function runPeer(tree: string, snapshot: string) {
@@ -226,6 +231,7 @@ async function main(): Promise<void> {
       console.log(`[bench]   strata apply ${strata.applySeconds.toFixed(2)} s (phases ms ${JSON.stringify(strata.completed.timings)}; fs snapshot: ${strata.completed.fsSnapshot?.kind} - ${strata.completed.fsSnapshot?.reason})`);
       console.log(`[bench]   peer getfacl ${peer.dump.toFixed(2)} s + setfacl -R ${peer.change.toFixed(2)} s = ${peer.applySeconds.toFixed(2)} s; result vs strata's: ${same}`);
       console.log(`[bench]   strata rollback ${strata.rollbackSeconds.toFixed(2)} s (restored ${strata.rolled.counters.restored}); setfacl --restore ${peer.restoreSeconds.toFixed(2)} s`);
+      console.log(`[bench]   apply by phase: ${strata.phaseCpu}`);
       for (const [phase, peerWall, peerCpu] of [['apply', peer.applySeconds, peer.applyCpu], ['rollback', peer.restoreSeconds, peer.restoreCpu]] as const) {
         const [before, after] = strata.cpuUse[phase];
         console.log(`[bench]   ${phase} strata ${cpuDelta(before, after)}; peer cpu ${peerCpu.toFixed(1)} s; ${cpuBoundLine(cpuSeconds(before, after), peerWall)}`);
