@@ -6,7 +6,8 @@
 // --timeline prints each run's workflow activity by activity (see bench-timeline.ts).
 // --what-if-no-fk drops the foreign keys of `file` in the benchmark's own
 // throwaway database first, to show what they cost (reported as a variant).
-// The last line printed is one JSON object with both rates and their ratio.
+// Each run also prints the CPU each side used and the highest ratio that CPU allows on
+// this machine's cores. The last line printed is one JSON object with both rates and their ratio.
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';

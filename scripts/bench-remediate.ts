@@ -15,8 +15,9 @@
 // `npm run bench:remediate -- [--files 200000] [--runs 1] [--parallelism 4] [--batch-size 5000] [--timeline]`
 // (ports and data dir from STRATA_TEST_SLOT, default 9; STRATA_BENCH_LOG=INFO shows the
 // workers' per-batch timings; --timeline prints each run's workflow activity by
-// activity). The last line printed is one JSON object with the best rates of all runs
-// and their ratios.
+// activity). Each run also prints the CPU strata used, by phase, and the peer's, with
+// the highest ratio that CPU allows on this machine's cores. The last line printed is one
+// JSON object with the best rates of all runs and their ratios.
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
