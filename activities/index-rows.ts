@@ -86,12 +86,6 @@ class ByteWriter extends GrowableBuffer {
     this.reserve(1);
     this.buf[this.length++] = value;
   }
-
-  take(): Buffer {
-    const taken = Buffer.from(this.buf.subarray(0, this.length));
-    this.length = 0;
-    return taken;
-  }
 }
 
 const TAB = 0x09;

@@ -30,8 +30,6 @@ class Writer extends GrowableBuffer {
     this.buf.set(value, this.length);
     this.length += value.byteLength;
   }
-
-  done(): Buffer { return Buffer.from(this.buf.subarray(0, this.length)); }
 }
 
 class Reader {
@@ -75,7 +73,7 @@ export function packSnapshots(results: readonly SnapshotResult[]): Buffer {
     if (file?.defaults) out.bytes(file.defaults);
     if (r.detail !== null) out.bytes(Buffer.from(r.detail, 'utf8'));
   }
-  return out.done();
+  return out.take();
 }
 
 /** The records of a packed slice, in the order they were packed. */

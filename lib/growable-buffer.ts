@@ -14,4 +14,11 @@ export class GrowableBuffer {
     this.buf.copy(next, 0, 0, this.length);
     this.buf = next;
   }
+
+  /** A copy of what was written; the buffer starts empty again. */
+  take(): Buffer {
+    const taken = Buffer.from(this.buf.subarray(0, this.length));
+    this.length = 0;
+    return taken;
+  }
 }

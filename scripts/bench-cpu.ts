@@ -14,7 +14,7 @@ function stat(pid: number): string[] | undefined {
 }
 
 /** utime + stime (+ cutime + cstime of waited-for children when `withChildren`). */
-function cpuOf(pid: number, withChildren = false): number {
+export function cpuOf(pid: number, withChildren = false): number {
   const fields = stat(pid);
   if (!fields) return 0;
   const own = Number(fields[11]) + Number(fields[12]);

@@ -11,13 +11,14 @@
 // STRATA_TEST_SLOT, default 5). The last line printed is one JSON object of the floors.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client as PgClient } from 'pg';
 import { createAppPool } from '../db/pool';
 import { withTenant } from '../db/tenant-tx';
 import { projectRoot } from '../lib/paths';
+import { cpuOf } from './bench-cpu';
 import { buildIndexTree } from './bench-index-tree';
 import { walkOnOneThread } from './bench-floors-walk';
 import { startStack } from './stack/stack';
@@ -66,11 +67,6 @@ function applyFloor(work: string, tree: string): CpuUse {
   return best(uses);
 }
 
-function backendCpu(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
 const FILE_COLUMNS = 'name, size_bytes, atime_unix, mtime_unix, ctime_unix, btime_unix, file_ref, parent_ref, security_id, share_id, mode, uid, gid, flags';
 
 /** One round: ROWS index rows in 50 per directory into the temp tables, then the index load's INSERT into `file`, then 30% moved. */
@@ -88,15 +84,15 @@ async function postgresRound(pool: ReturnType<typeof createAppPool>, admin: PgCl
       `INSERT INTO floor_file SELECT g / 50, 'f' || (g % 50) || '.dat', 0, 1700000000 + g, 1700000000 + g, 1700000000 + g, NULL,
               1000000 + g, g / 50, (g / 50) % 300, NULL, 33184, 0, 0, 0 FROM generate_series(0, $1::int - 1) g`, [ROWS]);
     await client.query(`INSERT INTO dir (tenant_id, path_hash, dir_path) SELECT $1, dir_path_hash(dir_path), dir_path FROM floor_dir ORDER BY 2, 3`, [tenantId]);
-    const before = backendCpu(pid);
+    const before = cpuOf(pid);
     await client.query(
       `INSERT INTO file (tenant_id, scan_id, dir_id, ${FILE_COLUMNS})
        SELECT $1, $2, d.id, ${FILE_COLUMNS.split(', ').map((c) => `f.${c}`).join(', ')}
          FROM floor_file f JOIN floor_dir x ON x.seq = f.dir_seq
          JOIN dir d ON d.tenant_id = $1 AND d.path_hash = dir_path_hash(x.dir_path) AND d.dir_path = x.dir_path`, [tenantId, scanId]);
-    const inserted = backendCpu(pid);
+    const inserted = cpuOf(pid);
     const moved = await client.query(`UPDATE file SET security_id = security_id + 1000 WHERE scan_id = $1 AND file_ref % 10 < 3`, [scanId]);
-    const updated = backendCpu(pid);
+    const updated = cpuOf(pid);
     return { insert: ((inserted - before) / ROWS) * 1e6, update: ((updated - inserted) / (moved.rowCount ?? 1)) * 1e6 };
   });
 }
